@@ -1,0 +1,1 @@
+"""Piccolo migrations of the built-in apps, one folder per app."""

@@ -1,0 +1,43 @@
+"""Government data catalog (政务数据目录): compile, file, aggregate, share, export."""
+
+from pathlib import Path
+
+import migrations
+from portal.api import MenuItem, Permission, TableSet
+from portal.hookspecs import hookimpl
+
+NAME = "catalog"
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def register_tables(portal):
+    from plugins.catalog.tables import Resource
+
+    return TableSet(NAME, [Resource], Path(migrations.__file__).parent / NAME)
+
+
+@hookimpl
+def register_routes(portal):
+    from plugins.catalog.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def register_templates(portal):
+    return HERE / "templates"
+
+
+@hookimpl
+def register_permissions(portal):
+    return [
+        Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff",)),
+        Permission("catalog.edit", portal.gettext("Edit the department's data catalog"), roles=("catalog_editor", "data_officer")),
+    ]
+
+
+@hookimpl
+def menu_items(portal, user):
+    if user.can("catalog.read"):
+        return [MenuItem(portal.gettext("Data catalog"), "/catalog", section=NAME, order=40)]

@@ -1,0 +1,39 @@
+"""Public disclosure (政务公开): public pages, requests for disclosure, the township kiosk."""
+
+from pathlib import Path
+
+import migrations
+from portal.api import MenuItem, Permission, TableSet
+from portal.hookspecs import hookimpl
+
+NAME = "disclosure"
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def register_tables(portal):
+    from plugins.disclosure.tables import Category
+
+    return TableSet(NAME, [Category], Path(migrations.__file__).parent / NAME)
+
+
+@hookimpl
+def register_routes(portal):
+    from plugins.disclosure.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def register_templates(portal):
+    return HERE / "templates"
+
+
+@hookimpl
+def register_permissions(portal):
+    return [Permission("disclosure.publish", portal.gettext("Publish disclosure items"), roles=("publisher",))]
+
+
+@hookimpl
+def menu_items(portal, user):
+    return [MenuItem(portal.gettext("Public disclosure"), "/disclosure", section=NAME, order=30)]

@@ -1,0 +1,1 @@
+"""Administration pages: units, departments, users, roles, plugins, audit log."""

@@ -1,0 +1,3 @@
+"""Administration pages (filled in below)."""
+
+ADMIN_ROUTES: list = []

@@ -1,0 +1,113 @@
+"""Public data types that plugins return from hooks and receive in them.
+
+Everything here is part of the plugin API (see ``docs/plugins.md``); the core's other modules
+are not, except those the guide lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from piccolo.table import Table
+
+
+@dataclass(frozen=True)
+class TableSet:
+    """A plugin's tables and the folder holding their Piccolo migrations.
+
+    ``app_name`` must be the plugin's name: one name per plugin everywhere.
+    """
+
+    app_name: str
+    tables: list[type[Table]]
+    migrations_dir: Path
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a plugin declares, named ``<plugin>.<action>``.
+
+    ``roles`` are the roles that hold it unless an administrator changes that.
+    """
+
+    name: str
+    label: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url: str
+    # Plugin name, used to mark the menu entry of the current section.
+    section: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardItem:
+    """A widget on the home page: a template rendered with ``context``."""
+
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SearchItem:
+    title: str
+    url: str
+    snippet: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    """Periodic work: ``run(portal)`` is awaited every ``every_seconds``."""
+
+    name: str
+    every_seconds: int
+    run: Callable[[Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """``check(portal)`` returns (ok, message)."""
+
+    name: str
+    check: Callable[[Any], Awaitable[tuple[bool, str]]]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """``compute(portal)`` returns a number or a table of rows for the statistics page."""
+
+    name: str
+    label: str
+    compute: Callable[[Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The logged-in user as plugins see him."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str
+    unit_id: int | None
+    department_id: int | None
+    roles: frozenset[str]
+    permissions: frozenset[str]
+    locale: str
+    theme: str
+
+    def can(self, permission: str) -> bool:
+        return "core.admin" in self.permissions or permission in self.permissions
+
+    @property
+    def is_admin(self) -> bool:
+        return "core.admin" in self.permissions

@@ -1,0 +1,141 @@
+"""``create_app(settings)``: the Litestar application with the enabled plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from types import ModuleType
+
+from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+
+from portal import db, i18n
+from portal.api import TableSet
+from portal.core_tables import CORE_MIGRATIONS, CORE_TABLES, PluginState
+from portal.facade import Portal
+from portal.plugins import call_startup_hook, make_plugin_manager
+from portal.roles import CORE_PERMISSIONS, PermissionRegistry, role_labels
+from portal.settings import BUILTIN_PLUGINS, Settings, ensure_secret_key
+from portal.templating import CORE_STATIC, StaticFiles, Templates, discover_themes
+
+
+def plugin_app_configs(portal: Portal) -> list:
+    configs = [db.app_config("core", CORE_TABLES, CORE_MIGRATIONS)]
+    for name, table_set in call_startup_hook(portal.pm, "register_tables", portal=portal).items():
+        if not isinstance(table_set, TableSet) or table_set.app_name != name:
+            raise ValueError(f"plugin {name!r}: register_tables must return a TableSet named {name!r}")
+        configs.append(db.app_config(table_set.app_name, table_set.tables, table_set.migrations_dir))
+    return configs
+
+
+def enabled_plugins_from_db(settings: Settings) -> list[str]:
+    """The plugins an administrator enabled; the built-ins when nothing was chosen yet."""
+
+    async def read() -> list[str] | None:
+        engine = db.make_engine(settings.database_url, settings.sqlite_path)
+        db.configure(engine, [db.app_config("core", CORE_TABLES, CORE_MIGRATIONS)])
+        try:
+            if not await PluginState.table_exists():
+                return None
+            rows = await PluginState.select()
+            if not rows:
+                return None
+            return [r["name"] for r in rows if r["enabled"]]
+        finally:
+            await db.close_engine()
+
+    result: list = []
+    # A thread of its own, so this works whether or not an event loop is already running.
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(read())))
+    thread.start()
+    thread.join()
+    return list(BUILTIN_PLUGINS) if result[0] is None else result[0]
+
+
+def create_app(settings: Settings | None = None, *, plugins: list[str] | None = None,
+               plugin_modules: dict[str, ModuleType] | None = None) -> Litestar:
+    """Build the application. ``plugins`` names the enabled plugins (default: the settings, else
+    what the administrator enabled); ``plugin_modules`` registers modules directly (tests)."""
+    settings = ensure_secret_key(settings or Settings.from_env())
+    if plugins is None:
+        plugins = list(settings.plugins) if settings.plugins is not None else enabled_plugins_from_db(settings)
+    pm = make_plugin_manager(plugins, plugin_modules)
+    portal = Portal(settings, pm)
+
+    apps = plugin_app_configs(portal)
+    db.configure(db.make_engine(settings.database_url, settings.sqlite_path), apps)
+
+    themes = discover_themes()
+    statics = {"core": CORE_STATIC, **{n: Path(p) for n, p in call_startup_hook(pm, "register_static", portal=portal).items()}}
+    template_dirs = [Path(p) for p in call_startup_hook(pm, "register_templates", portal=portal).values()]
+    i18n.load_catalogs([Path(p) for p in call_startup_hook(pm, "register_locales", portal=portal).values()])
+
+    permissions = list(CORE_PERMISSIONS)
+    for name, declared in call_startup_hook(pm, "register_permissions", portal=portal).items():
+        for permission in declared:
+            if not permission.name.startswith(f"{name}."):
+                raise ValueError(f"plugin {name!r}: permission {permission.name!r} must start with {name!r}.")
+            permissions.append(permission)
+    portal.permissions = PermissionRegistry(permissions)
+
+    from portal.web.shell import template_globals
+
+    portal.templates = Templates(template_dirs, StaticFiles(statics, themes), themes, template_globals(portal, themes))
+
+    from portal.web.routes import core_route_handlers
+    from portal.web.errors import exception_handlers
+    from portal.web.middleware import SecurityHeadersMiddleware, current_user_middleware
+
+    plugin_routes = []
+    for name, handlers in call_startup_hook(pm, "register_routes", portal=portal).items():
+        plugin_routes.append(Router(path=f"/{name}", route_handlers=list(handlers)))
+
+    session_store = _session_store(settings)
+    app = Litestar(
+        route_handlers=[*core_route_handlers(), *plugin_routes],
+        middleware=[
+            DefineMiddleware(SecurityHeadersMiddleware),
+            ServerSideSessionConfig(
+                key="portal_session", max_age=12 * 3600, secure=settings.secure_cookies, samesite="lax", httponly=True
+            ).middleware,
+            current_user_middleware,
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key, cookie_name="portal_csrf", cookie_secure=settings.secure_cookies,
+            cookie_httponly=True, cookie_samesite="lax", header_name="x-csrftoken",
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        stores={"sessions": session_store},
+        exception_handlers=exception_handlers(),
+        request_max_body_size=settings.max_request_body,
+        on_startup=[lambda: _startup(portal)],
+        on_shutdown=[db.close_engine],
+        openapi_config=None,
+        debug=False,
+    )
+    app.state.portal = portal
+    app.state.role_labels = role_labels
+    portal.app = app
+    return app
+
+
+def _session_store(settings: Settings):
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url, namespace="portal_sessions")
+    if settings.data_dir:
+        return FileStore(settings.data_dir / "sessions")
+    return MemoryStore()
+
+
+async def _startup(portal: Portal) -> None:
+    from portal.plugins import gather_hook
+
+    await gather_hook(portal.pm, "on_startup", portal=portal)

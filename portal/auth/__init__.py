@@ -1,0 +1,1 @@
+"""Login: passwords, TOTP second factor, recovery codes, lockout, sessions."""

@@ -1,0 +1,183 @@
+"""Login, second factor, enrolment and logout pages."""
+
+from __future__ import annotations
+
+import time
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotAuthorizedException
+
+from portal.accounts.services import load_current_user
+from portal.accounts.tables import User
+from portal.auth import services, totp
+from portal.i18n import gettext as _
+from portal.plugins import gather_hook
+from portal.web import client_ip, current_user, portal_of, redirect, render, safe_next
+
+PENDING_SECONDS = 300
+MAX_FIELD = 256
+
+
+def _client(request: Request) -> services.Client:
+    return services.Client(ip=client_ip(request), user_agent=request.headers.get("user-agent", "")[:300])
+
+
+def _pending_user_id(request: Request) -> int:
+    """The user who passed the password step within the last few minutes."""
+    session = request.session
+    user_id = session.get("pending_user")
+    if not user_id or time.time() - session.get("pending_since", 0) > PENDING_SECONDS:
+        raise NotAuthorizedException(_("Please log in."))
+    return user_id
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value)[:MAX_FIELD] for key, value in form.items() if isinstance(value, str)}
+
+
+def _lock_message(check: services.PasswordCheck | None) -> str:
+    until = check.lock.until.astimezone().strftime("%H:%M") if check and check.lock and check.lock.until else ""
+    return _("Too many failed attempts. Login is locked until %(time)s.", time=until)
+
+
+@get("/login", name="login")
+async def login_page(request: Request, next: str = "/") -> Response:
+    if current_user(request):
+        return redirect(safe_next(next))
+    return await render(request, "auth/login.html", next=safe_next(next), error=None)
+
+
+@post("/login")
+async def login_submit(request: Request) -> Response:
+    portal = portal_of(request)
+    form = await _form(request)
+    next_path = safe_next(form.get("next"))
+    username = form.get("username", "").strip()
+    if not username or not form.get("password"):
+        return await render(request, "auth/login.html", status_code=400, next=next_path, username=username,
+                            error=_("Enter your username and password."))
+    check = await services.check_password(portal.settings, username, form.get("password", ""), _client(request))
+    if check.result == "locked" or (check.lock and check.lock.locked):
+        return await render(request, "auth/login.html", status_code=429, next=next_path, username=username,
+                            error=_lock_message(check))
+    if check.result == "inactive":
+        return await render(request, "auth/login.html", status_code=403, next=next_path, username=username,
+                            error=_("This account is disabled. Ask your administrator."))
+    if check.result != "ok":
+        return await render(request, "auth/login.html", status_code=401, next=next_path, username=username,
+                            error=_("Wrong username or password."))
+    request.clear_session()
+    request.set_session({"pending_user": check.user_id, "pending_since": time.time(), "next": next_path,
+                         **_kept_preferences(request)})
+    return redirect("/login/verify" if check.has_second_factor else "/login/enrol")
+
+
+def _kept_preferences(request: Request) -> dict:
+    session = request.scope.get("session") or {}
+    return {k: session[k] for k in ("locale", "theme") if isinstance(session, dict) and k in session}
+
+
+async def _complete_login(request: Request, user_id: int) -> str:
+    """Both factors passed: a fresh session (new id against fixation) holding a new token."""
+    portal = portal_of(request)
+    client = _client(request)
+    token = await services.start_session(user_id, client)
+    next_path = safe_next(request.session.get("next"))
+    kept = _kept_preferences(request)
+    request.clear_session()
+    request.set_session({"token": token, **kept})
+    user = await load_current_user(user_id, portal.permissions)
+    await gather_hook(portal.pm, "on_user_login", portal=portal, user=user, ip=client.ip)
+    return next_path
+
+
+@get("/login/verify")
+async def verify_page(request: Request) -> Response:
+    _pending_user_id(request)
+    return await render(request, "auth/verify.html", error=None)
+
+
+@post("/login/verify")
+async def verify_submit(request: Request) -> Response:
+    user_id = _pending_user_id(request)
+    form = await _form(request)
+    result = await services.check_totp(portal_of(request).settings, user_id, form.get("code", ""), _client(request))
+    if result == "locked":
+        return await render(request, "auth/verify.html", status_code=429, error=_lock_message(None))
+    if result != "ok":
+        return await render(request, "auth/verify.html", status_code=401,
+                            error=_("The code is wrong or was already used. Wait for the next code and try again."))
+    return redirect(await _complete_login(request, user_id))
+
+
+@get("/login/recovery")
+async def recovery_page(request: Request) -> Response:
+    _pending_user_id(request)
+    return await render(request, "auth/recovery.html", error=None)
+
+
+@post("/login/recovery")
+async def recovery_submit(request: Request) -> Response:
+    user_id = _pending_user_id(request)
+    form = await _form(request)
+    result = await services.check_recovery_code(portal_of(request).settings, user_id, form.get("code", ""), _client(request))
+    if result == "locked":
+        return await render(request, "auth/recovery.html", status_code=429, error=_lock_message(None))
+    if result != "ok":
+        return await render(request, "auth/recovery.html", status_code=401,
+                            error=_("This recovery code is wrong or was already used."))
+    next_path = await _complete_login(request, user_id)
+    left = await services.remaining_recovery_codes(user_id)
+    request.session["flash"] = _("You logged in with a recovery code. %(n)s codes are left.", n=left)
+    return redirect(next_path)
+
+
+async def _enrolment_context(request: Request, user_id: int) -> dict:
+    portal = portal_of(request)
+    secret = request.session.get("enrol_secret")
+    if not secret:
+        secret = totp.new_secret()
+        request.session["enrol_secret"] = secret
+    user = await User.select(User.username, User.totp_secret).where(User.id == user_id).first()
+    if user["totp_secret"]:
+        raise NotAuthorizedException(_("Please log in."))
+    uri = totp.provisioning_uri(secret, user["username"], portal.settings.totp_issuer)
+    from portal.templating import inline_svg
+
+    return {"secret": secret, "qr": inline_svg(totp.qr_svg(uri)), "uri": uri}
+
+
+@get("/login/enrol")
+async def enrol_page(request: Request) -> Response:
+    user_id = _pending_user_id(request)
+    return await render(request, "auth/enrol.html", error=None, **await _enrolment_context(request, user_id))
+
+
+@post("/login/enrol")
+async def enrol_submit(request: Request) -> Response:
+    user_id = _pending_user_id(request)
+    context = await _enrolment_context(request, user_id)
+    form = await _form(request)
+    codes = await services.enrol_totp(user_id, context["secret"], form.get("code", ""))
+    if codes is None:
+        return await render(request, "auth/enrol.html", status_code=400,
+                            error=_("The code does not match. Check the time on your phone and enter the current code."), **context)
+    await _complete_login(request, user_id)
+    request.session["new_recovery_codes"] = codes
+    return redirect("/account/recovery-codes")
+
+
+@post("/logout")
+async def logout(request: Request) -> Response:
+    token = request.scope.get("state", {}).get("session_token")
+    if token:
+        await services.end_session(token)
+    kept = _kept_preferences(request)
+    request.clear_session()
+    if kept:
+        request.set_session(kept)
+    return redirect("/login")
+
+
+AUTH_ROUTES = [login_page, login_submit, verify_page, verify_submit, recovery_page, recovery_submit, enrol_page, enrol_submit, logout]

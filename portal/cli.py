@@ -1,0 +1,159 @@
+"""The ``portal`` command: serve, migrate, demo, plugins, createadmin, makemigrations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+
+from portal.settings import Settings
+
+
+def _app(settings: Settings):
+    from portal.app import create_app
+
+    return create_app(settings)
+
+
+async def _prepare(app, *, seed: bool, verbose: bool = True) -> None:
+    from portal.app import plugin_app_configs
+    from portal.db import close_engine
+    from portal.migrate import apply_migrations
+
+    portal = app.state.portal
+    try:
+        await apply_migrations(plugin_app_configs(portal), verbose=verbose)
+        await _record_enabled_plugins(portal)
+        if seed:
+            from portal.demo import seed_demo
+
+            if await seed_demo():
+                print("Demo organisation created: `portal demo --json` lists the accounts.")
+    finally:
+        await close_engine()
+
+
+async def _record_enabled_plugins(portal) -> None:
+    """Make the plugin states explicit on first start, so the admin page shows what runs."""
+    from portal.core_tables import PluginState
+    from portal.plugins import installed_plugins
+
+    if await PluginState.count() == 0:
+        enabled = set(portal.plugin_names)
+        await PluginState.insert(*[PluginState(name=n, enabled=n in enabled) for n in installed_plugins()])
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    app = _app(settings)
+    asyncio.run(_prepare(app, seed=args.demo, verbose=False))
+    print(f"Portal at http://{args.host}:{args.port}/")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False,
+                timeout_keep_alive=10, limit_concurrency=1000, h11_max_incomplete_event_size=16 * 1024)
+    return 0
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    asyncio.run(_prepare(_app(settings), seed=False))
+    return 0
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from portal.demo import demo_accounts_json
+
+    if args.json:
+        print(json.dumps(demo_accounts_json(), ensure_ascii=False, indent=2))
+        return 0
+    asyncio.run(_prepare(_app(settings), seed=True, verbose=False))
+    return 0
+
+
+def cmd_plugins(args, settings: Settings) -> int:
+    from portal.app import enabled_plugins_from_db
+    from portal.plugins import installed_plugins
+
+    enabled = set(settings.plugins if settings.plugins is not None else enabled_plugins_from_db(settings))
+    for plugin in installed_plugins().values():
+        state = "enabled" if plugin.name in enabled else "disabled"
+        print(f"{plugin.name}\t{plugin.version}\t{state}\t{plugin.distribution}")
+    return 0
+
+
+def cmd_createadmin(args, settings: Settings) -> int:
+    from portal.accounts.services import UserForm, ValidationError, create_user
+    from portal.db import close_engine
+
+    password = args.password or os.environ.get("PORTAL_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    app = _app(settings)
+
+    async def run() -> None:
+        await _prepare(app, seed=False, verbose=False)
+        try:
+            await create_user(None, UserForm(args.username, args.name or args.username, args.email or "", None, None, password), roles=["admin", "staff"])
+        finally:
+            await close_engine()
+
+    try:
+        asyncio.run(run())
+    except ValidationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Administrator {args.username} created; the first login sets up the second factor.")
+    return 0
+
+
+def cmd_makemigrations(args, settings: Settings) -> int:
+    from portal.app import plugin_app_configs
+    from portal.db import close_engine
+    from portal.migrate import make_migration
+
+    app = _app(settings)
+    configs = {c.app_name: c for c in plugin_app_configs(app.state.portal)}
+
+    async def run() -> None:
+        try:
+            print(await make_migration(configs[args.app], args.description))
+        finally:
+            await close_engine()
+
+    asyncio.run(run())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description="E-government portal")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web server (migrates first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed the demo organisation into an empty database")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="seed the demo organisation")
+    demo.add_argument("--json", action="store_true", help="print the demo accounts as JSON instead")
+    demo.set_defaults(func=cmd_demo)
+    sub.add_parser("plugins", help="list installed plugins").set_defaults(func=cmd_plugins)
+    admin = sub.add_parser("createadmin", help="create an administrator account")
+    admin.add_argument("username")
+    admin.add_argument("--password")
+    admin.add_argument("--name")
+    admin.add_argument("--email")
+    admin.set_defaults(func=cmd_createadmin)
+    make = sub.add_parser("makemigrations", help="generate a migration for an app (run against PostgreSQL)")
+    make.add_argument("app")
+    make.add_argument("--description", default="")
+    make.set_defaults(func=cmd_makemigrations)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The database engine and the Piccolo app registry.
+
+``PICCOLO_CONF`` points at this module, so Piccolo's own machinery (migrations, the
+``Migration`` table) finds ``DB`` and ``APP_REGISTRY`` here. ``configure()`` sets both from
+the settings and the enabled plugins' ``register_tables`` hooks before anything runs a query.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aiosqlite
+from piccolo.conf.apps import AppConfig, AppRegistry
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+os.environ.setdefault("PICCOLO_CONF", "portal.db")
+
+DB: Engine | None = None
+APP_REGISTRY = AppRegistry(apps=[])
+
+
+class PortalSQLiteEngine(SQLiteEngine):
+    """SQLite in WAL mode with one long-lived connection for statements outside transactions.
+
+    Piccolo's engine opens a new connection (and thread) for every such statement, which made
+    a page 3.4x slower in our reference measurements (see PERFORMANCE.md). Transactions still
+    get a connection of their own so that ``BEGIN IMMEDIATE`` serialises writers.
+    """
+
+    _shared: aiosqlite.Connection | None = None
+
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = _dict_factory
+        await connection.execute("PRAGMA foreign_keys = 1")
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = FULL")
+        return connection
+
+    async def get_connection(self):
+        return await self._connect()
+
+    async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
+        if self._shared is None:
+            self._shared = await self._connect()
+        async with self._shared.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    async def close(self) -> None:
+        if self._shared is not None:
+            await self._shared.close()
+            self._shared = None
+
+
+def _dict_factory(cursor, row) -> dict[str, Any]:
+    return {column[0]: row[index] for index, column in enumerate(cursor.description)}
+
+
+def make_engine(database_url: str | None, sqlite_path: Path) -> Engine:
+    if database_url:
+        return PostgresEngine(config={"dsn": database_url})
+    sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return PortalSQLiteEngine(path=str(sqlite_path), timeout=30)
+
+
+def configure(engine: Engine, apps: Iterable[AppConfig]) -> None:
+    """Bind every table of ``apps`` and Piccolo's own tables to ``engine``."""
+    global DB, APP_REGISTRY
+    DB = engine
+    module_names = []
+    for app in apps:
+        for table in app.table_classes:
+            table._meta.db = engine
+        module_names.append(_app_module(app))
+    APP_REGISTRY = AppRegistry(apps=module_names)
+    from piccolo.apps.migrations.tables import Migration
+
+    Migration._meta.db = engine
+
+
+def _app_module(app: AppConfig) -> str:
+    """Piccolo finds apps by importing ``<module>.APP_CONFIG``; give it a module per app."""
+    name = f"portal._piccolo_apps.{app.app_name}.piccolo_app"
+    module = ModuleType(name)
+    module.APP_CONFIG = app
+    sys.modules[name] = module
+    return name
+
+
+def current_engine() -> Engine:
+    if DB is None:
+        raise RuntimeError("portal.db.configure() has not been called")
+    return DB
+
+
+def write_transaction():
+    """A transaction that takes the write lock at once (``BEGIN IMMEDIATE`` on SQLite).
+
+    Use it for every read-then-write sequence, so that concurrent requests wait for each
+    other instead of failing with "database is locked" halfway through.
+    """
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()
+
+
+async def close_engine() -> None:
+    engine = DB
+    if isinstance(engine, PortalSQLiteEngine):
+        await engine.close()
+    elif isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+def app_config(app_name: str, tables: list[type[Table]], migrations_dir: Path | str) -> AppConfig:
+    return AppConfig(
+        app_name=app_name,
+        migrations_folder_path=str(migrations_dir),
+        table_classes=list(tables),
+    )

@@ -1,0 +1,135 @@
+"""THE plugin API: every hook a plugin may implement.
+
+Each hook receives ``portal``, the facade (:class:`portal.facade.Portal`) with the few things
+plugins may use: settings, url building, rendering, auditing and notification. Hook families:
+
+- ``register_*``: called once at start-up, return data;
+- ``*_items``: called per request, return items for the current user;
+- ``on_*``: events, return nothing.
+
+Any hook may return an awaitable; the core awaits it. The reference in ``docs/plugin-hooks.md``
+is checked against this file by the test suite.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("portal")
+hookimpl = pluggy.HookimplMarker("portal")
+
+HOOKS_VERSION = 1
+
+
+# Start-up: called once, return data ---------------------------------------------------------
+
+
+@hookspec
+def register_routes(portal):
+    """Return a list of Litestar route handlers or routers.
+
+    Mount them under the plugin's own prefix (``/<plugin name>``). Handlers are guarded by
+    ``portal.web.login_required`` / ``portal.web.permission_required`` as they need.
+    """
+
+
+@hookspec
+def register_tables(portal):
+    """Return a :class:`portal.api.TableSet`: the plugin's Piccolo tables and migrations folder.
+
+    ``portal migrate`` (and ``portal serve``) apply the migrations of every enabled plugin
+    after the core's.
+    """
+
+
+@hookspec
+def register_templates(portal):
+    """Return the path of a templates folder holding a folder named after the plugin.
+
+    Templates are looked up theme, then plugins, then core; ``default:name.html`` always
+    names the core or plugin original so an override can extend it.
+    """
+
+
+@hookspec
+def register_static(portal):
+    """Return the path of a folder served at ``/static/<plugin name>/``, fingerprinted."""
+
+
+@hookspec
+def register_locales(portal):
+    """Return the path of a folder of Babel catalogs (``<locale>/LC_MESSAGES/messages.po``)."""
+
+
+@hookspec
+def register_permissions(portal):
+    """Return a list of :class:`portal.api.Permission`, each named ``<plugin>.<action>``."""
+
+
+@hookspec
+def register_jobs(portal):
+    """Return a list of :class:`portal.api.Job`: periodic work run by the worker."""
+
+
+@hookspec
+def register_health_checks(portal):
+    """Return a list of :class:`portal.api.HealthCheck`, run by ``/health`` and the reports."""
+
+
+@hookspec
+def register_statistics(portal):
+    """Return a list of :class:`portal.api.Statistic` for the statistics pages."""
+
+
+# Per request: return items for the current user ---------------------------------------------
+
+
+@hookspec
+def menu_items(portal, user):
+    """Return a list of :class:`portal.api.MenuItem` for ``user`` (a ``CurrentUser``)."""
+
+
+@hookspec
+def dashboard_items(portal, user):
+    """Return a list of :class:`portal.api.DashboardItem` for the home page of ``user``."""
+
+
+@hookspec
+def search_items(portal, user, query):
+    """Return a list of :class:`portal.api.SearchItem` matching ``query`` that ``user`` may see."""
+
+
+@hookspec
+def notification_items(portal, user):
+    """Return a list of short strings: things waiting for ``user`` (shown in the header)."""
+
+
+# Events --------------------------------------------------------------------------------------
+
+
+@hookspec
+def on_startup(portal):
+    """The application has started and the database is migrated."""
+
+
+@hookspec
+def on_user_created(portal, user):
+    """An account was created; ``user`` is a ``CurrentUser``."""
+
+
+@hookspec
+def on_user_login(portal, user, ip):
+    """``user`` completed login (both factors) from address ``ip``."""
+
+
+@hookspec
+def on_mail_received(portal, message, verdicts):
+    """A mail was received; ``verdicts`` is a dict a scanner adds its verdict to.
+
+    Keys used by the core: ``spam``, ``virus``, ``phishing``.
+    """
+
+
+@hookspec
+def on_document_published(portal, document):
+    """An official document was published; ``document`` is a dict of its public fields."""

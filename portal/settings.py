@@ -1,0 +1,113 @@
+"""One Settings object, read from ``PORTAL_*`` environment variables and an optional TOML file.
+
+Plugins read their own section through ``settings.section(name)`` (the TOML table named after
+the plugin, or ``PORTAL_<NAME>_<KEY>`` variables).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+BUILTIN_PLUGINS = ("webmail", "edoc", "disclosure", "catalog")
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str = ""
+    # Plugins to enable; None means "what the administrator enabled" (stored in the database).
+    plugins: tuple[str, ...] | None = None
+    default_locale: str = "zh_CN"
+    default_theme: str = "default"
+    # Brute-force protection (MAIL-16): this many failures within the window lock for lock_minutes.
+    lockout_threshold: int = 5
+    lockout_window_minutes: int = 15
+    lockout_minutes: int = 15
+    # Addresses of reverse proxies whose X-Forwarded-For we believe; empty trusts none.
+    trusted_proxies: tuple[str, ...] = ()
+    secure_cookies: bool = False
+    max_request_body: int = 2 * 1024 * 1024
+    password_min_length: int = 10
+    totp_issuer: str = "政务门户"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "portal.sqlite3"
+
+    def section(self, name: str) -> dict[str, Any]:
+        """Settings of one plugin: its TOML table, overridden by ``PORTAL_<NAME>_<KEY>`` variables."""
+        values = dict(self.extra.get(name, {}))
+        prefix = f"PORTAL_{name.upper()}_"
+        for key, value in os.environ.items():
+            if key.startswith(prefix):
+                values[key[len(prefix):].lower()] = value
+        return values
+
+    def with_changes(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        config_file = env.get("PORTAL_CONFIG")
+        extra: dict[str, Any] = {}
+        if config_file:
+            with open(config_file, "rb") as handle:
+                loaded = tomllib.load(handle)
+            known = {f.name for f in fields(cls)}
+            for key, value in loaded.items():
+                if key in known:
+                    values[key] = value
+                elif isinstance(value, dict):
+                    extra[key] = value
+        for f in fields(cls):
+            raw = env.get(f"PORTAL_{f.name.upper()}")
+            if raw is None or f.name == "extra":
+                continue
+            values[f.name] = raw
+        return cls(**_coerce(values), extra=extra)
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    types = {f.name: f.type for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = types[name]
+        if name == "data_dir":
+            out[name] = Path(value)
+        elif name in {"plugins", "trusted_proxies"}:
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            out[name] = tuple(value)
+        elif kind in ("int",) and isinstance(value, str):
+            out[name] = int(value)
+        elif kind == "bool" and isinstance(value, str):
+            out[name] = _as_bool(value)
+        else:
+            out[name] = value
+    return out
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Use the configured key, or one kept in the data directory so sessions survive restarts."""
+    if settings.secret_key:
+        return settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key_file = settings.data_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return settings.with_changes(secret_key=key_file.read_text().strip())

@@ -1,0 +1,61 @@
+"""Core pages: home (dashboard), static files, health; and the list of every core route."""
+
+from __future__ import annotations
+
+from litestar import MediaType, Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.response import File
+
+from portal.api import HealthCheck
+from portal.plugins import gather_hook
+from portal.web import current_user, login_required, portal_of, render
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@get("/", name="home", guards=[login_required])
+async def home(request: Request) -> Response:
+    portal = portal_of(request)
+    user = current_user(request)
+    items = await gather_hook(portal.pm, "dashboard_items", portal=portal, user=user)
+    return await render(request, "home.html", items=sorted(items, key=lambda i: (i.order, i.title)),
+                        flash=request.session.pop("flash", None) if isinstance(request.scope.get("session"), dict) else None)
+
+
+@get("/static/{root:str}/{path:path}", name="static", sync_to_thread=False, include_in_schema=False)
+def static_file(request: Request, root: str, path: str) -> File:
+    portal = portal_of(request)
+    file = portal.templates.static.lookup_fingerprinted(root, path.lstrip("/"))
+    if file is None:
+        raise NotFoundException()
+    return File(path=file, headers={"cache-control": IMMUTABLE}, content_disposition_type="inline")
+
+
+async def _database_check(portal) -> tuple[bool, str]:
+    from portal.accounts.tables import Unit
+
+    await Unit.count()
+    return True, "ok"
+
+
+@get("/health", name="health", media_type=MediaType.JSON)
+async def health(request: Request) -> Response:
+    portal = portal_of(request)
+    checks = [HealthCheck("database", _database_check), *await gather_hook(portal.pm, "register_health_checks", portal=portal)]
+    results = {}
+    for check in checks:
+        try:
+            ok, message = await check.check(portal)
+        except Exception as error:  # a failing check is a finding, not a crash
+            ok, message = False, f"{type(error).__name__}: {error}"
+        results[check.name] = {"ok": ok, "message": message}
+    healthy = all(r["ok"] for r in results.values())
+    return Response({"ok": healthy, "checks": results}, status_code=200 if healthy else 503)
+
+
+def core_route_handlers() -> list:
+    from portal.accounts.routes import ACCOUNT_ROUTES
+    from portal.admin.routes import ADMIN_ROUTES
+    from portal.auth.routes import AUTH_ROUTES
+
+    return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES]

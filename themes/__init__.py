@@ -1,0 +1,1 @@
+"""Themes: each folder holds theme.toml, and optionally templates/ and static/ overrides."""
