@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
     app = Litestar(
         route_handlers=[*core_route_handlers(), *plugin_routes],
         middleware=[
-            DefineMiddleware(SecurityHeadersMiddleware),
+            SecurityHeadersMiddleware(),
             ServerSideSessionConfig(
                 key="portal_session", max_age=12 * 3600, secure=settings.secure_cookies, samesite="lax", httponly=True
             ).middleware,
@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
         stores={"sessions": session_store},
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_request_body,
-        on_startup=[lambda: _startup(portal)],
+        on_startup=[partial(_startup, portal)],
         on_shutdown=[db.close_engine],
         openapi_config=None,
         debug=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from portal.accounts.services import set_preferences
 from portal.auth import services
@@ -50,7 +51,7 @@ async def sessions_page(request: Request) -> Response:
 
 
 @post("/account/sessions/{session_id:int}/end", guards=[login_required])
-async def end_session(request: Request, session_id: int) -> Response:
+async def end_session(request: Request, session_id: FromPath[int]) -> Response:
     user = current_user(request)
     await services.end_user_session(user.id, session_id)
     return redirect("/account/sessions")

@@ -6,6 +6,7 @@ import time
 
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromQuery
 
 from portal.accounts.services import load_current_user
 from portal.accounts.tables import User
@@ -42,7 +43,7 @@ def _lock_message(check: services.PasswordCheck | None) -> str:
 
 
 @get("/login", name="login")
-async def login_page(request: Request, next: str = "/") -> Response:
+async def login_page(request: Request, next: FromQuery[str] = "/") -> Response:
     if current_user(request):
         return redirect(safe_next(next))
     return await render(request, "auth/login.html", next=safe_next(next), error=None)

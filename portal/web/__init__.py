@@ -68,7 +68,7 @@ def redirect(path: str, status_code: int = 303) -> Redirect:
     return Redirect(path=path, status_code=status_code)
 
 
-def login_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def login_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if current_user(connection) is None:
         raise NotAuthorizedException(_("Please log in."))
 
@@ -76,8 +76,8 @@ def login_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 def permission_required(permission: str):
     """A guard: the user must be logged in and hold ``permission`` (administrators hold all)."""
 
-    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-        login_required(connection, handler)
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        await login_required(connection, handler)
         user = current_user(connection)
         if not user.can(permission):
             raise PermissionDeniedException(_("You are not allowed to do this."))

@@ -44,13 +44,13 @@ def _render_error(request: Request, status: int, detail: str = "") -> Response:
     return Response(html, status_code=status, media_type=HTML)
 
 
-async def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException) and request.method in {"GET", "HEAD"} and not is_htmx(request):
         return Redirect(login_url(request.url.path + (f"?{request.url.query}" if request.url.query else "")), status_code=303)
     return _render_error(request, exc.status_code, str(exc.detail))
 
 
-async def internal_error_handler(request: Request, exc: Exception) -> Response:
+def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _render_error(request, HTTP_500_INTERNAL_SERVER_ERROR)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.middleware import AbstractMiddleware
+from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
@@ -24,12 +24,10 @@ SECURITY_HEADERS = {
 }
 
 
-class SecurityHeadersMiddleware(AbstractMiddleware):
+class SecurityHeadersMiddleware(ASGIMiddleware):
     """A strict Content-Security-Policy (no inline script or style) on every response."""
 
-    scopes = {"http"}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
@@ -38,7 +36,7 @@ class SecurityHeadersMiddleware(AbstractMiddleware):
                         headers[name] = value
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await next_app(scope, receive, send_with_headers)
 
 
 def current_user_middleware(app: ASGIApp) -> ASGIApp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import File
 
 from portal.api import HealthCheck
@@ -23,7 +24,7 @@ async def home(request: Request) -> Response:
 
 
 @get("/static/{root:str}/{path:path}", name="static", sync_to_thread=False, include_in_schema=False)
-def static_file(request: Request, root: str, path: str) -> File:
+def static_file(request: Request, root: FromPath[str], path: FromPath[str]) -> File:
     portal = portal_of(request)
     file = portal.templates.static.lookup_fingerprinted(root, path.lstrip("/"))
     if file is None:
