@@ -13,7 +13,6 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.stores.file import FileStore
-from litestar.stores.memory import MemoryStore
 
 from portal import db, i18n
 from portal.api import TableSet
@@ -130,9 +129,9 @@ def _session_store(settings: Settings):
         from litestar.stores.redis import RedisStore
 
         return RedisStore.with_client(url=settings.redis_url, namespace="portal_sessions")
-    if settings.data_dir:
-        return FileStore(settings.data_dir / "sessions")
-    return MemoryStore()
+    folder = settings.data_dir / "sessions"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileStore(folder)
 
 
 async def _startup(portal: Portal) -> None:

@@ -7,14 +7,17 @@ the settings and the enabled plugins' ``register_tables`` hooks before anything 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import aiosqlite
+import asyncpg
 from piccolo.conf.apps import AppConfig, AppRegistry
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -60,13 +63,55 @@ class PortalSQLiteEngine(SQLiteEngine):
             self._shared = None
 
 
+class PortalPostgresEngine(PostgresEngine):
+    """PostgreSQL with an asyncpg pool per event loop, opened on first use.
+
+    Piccolo connects anew for every query without a pool; a pool tied to one loop breaks when
+    the same process runs work in another loop (the CLI's preparation, test clients).
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def pool(self):
+        try:
+            return self._pools.get(asyncio.get_running_loop())
+        except RuntimeError:
+            return None
+
+    @pool.setter
+    def pool(self, value) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
+
+    async def _ensure_pool(self) -> None:
+        if self.pool is None:
+            self.pool = await asyncpg.create_pool(**self.config, min_size=1, max_size=10)
+
+    async def run_querystring(self, querystring, in_pool: bool = True):
+        await self._ensure_pool()
+        return await super().run_querystring(querystring, in_pool)
+
+    async def run_ddl(self, ddl: str, in_pool: bool = True):
+        await self._ensure_pool()
+        return await super().run_ddl(ddl, in_pool)
+
+
 def _dict_factory(cursor, row) -> dict[str, Any]:
     return {column[0]: row[index] for index, column in enumerate(cursor.description)}
 
 
 def make_engine(database_url: str | None, sqlite_path: Path) -> Engine:
     if database_url:
-        return PostgresEngine(config={"dsn": database_url})
+        return PortalPostgresEngine(config={"dsn": database_url})
     sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return PortalSQLiteEngine(path=str(sqlite_path), timeout=30)
 
