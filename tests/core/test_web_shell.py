@@ -1,0 +1,168 @@
+"""The web shell: CSRF, security headers, request limits, static files, sessions, preferences."""
+
+import re
+
+from portal.accounts.tables import User
+from portal.auth.tables import UserSession
+from portal.testing import csrf_token, login_as, post_form
+
+
+async def test_form_without_csrf_token_is_refused(client, make_user):
+    user = await make_user("mallory")
+    await client.get("/login")
+    response = await client.post("/login", data={"username": "mallory", "password": user.password})
+    assert response.status_code == 403
+    assert "form" in response.text.lower() or "表单" in response.text
+    assert await UserSession.count() == 0
+
+
+async def test_form_with_a_wrong_csrf_token_is_refused(client, make_user):
+    user = await make_user("oscar")
+    await client.get("/login")
+    response = await client.post("/login", data={"username": "oscar", "password": user.password, "_csrf_token": "0" * 64})
+    assert response.status_code == 403
+
+
+async def test_htmx_request_carries_the_token_in_a_header(client, make_user):
+    user = await make_user("peggy")
+    await login_as(client, user)
+    response = await client.post("/account/sessions/end-others", headers={"x-csrftoken": csrf_token(client), "hx-request": "true"})
+    assert response.status_code == 303
+
+
+async def test_pages_carry_a_strict_content_security_policy(client):
+    response = await client.get("/login")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in response.text and " style=" not in response.text
+
+
+async def test_session_cookie_is_httponly_and_samesite(client, make_user):
+    user = await make_user("trent")
+    response = await post_form(client, "/login", {"username": "trent", "password": user.password})
+    cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("portal_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+async def test_oversized_request_body_is_refused_with_413(client):
+    await client.get("/login")
+    response = await client.post("/login", data={"username": "x", "password": "y" * (3 * 1024 * 1024), "_csrf_token": csrf_token(client)})
+    assert response.status_code == 413
+
+
+async def test_static_files_are_fingerprinted_and_cached_for_long(client):
+    page = await client.get("/login")
+    url = re.search(r'href="(/static/core/css/portal\.[0-9a-f]{10}\.css)"', page.text).group(1)
+    response = await client.get(url)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["cache-control"]
+    stale = url.replace(url.split(".")[-2], "0000000000")
+    assert (await client.get(stale)).status_code == 404
+
+
+async def test_static_path_traversal_is_refused(client):
+    for path in ["/static/core/..%2F..%2Fsettings.abcdef0123.py", "/static/core/../app.0123456789.py", "/static/nope/x.0123456789.css"]:
+        assert (await client.get(path)).status_code == 404
+
+
+async def test_htmx_is_vendored_with_its_licence(client):
+    page = await client.get("/login")
+    url = re.search(r'src="(/static/core/vendor/htmx\.min\.[0-9a-f]{10}\.js)"', page.text).group(1)
+    response = await client.get(url)
+    assert response.status_code == 200 and "htmx" in response.text[:2000]
+
+
+async def test_user_sees_and_ends_his_other_sessions(app, client, make_user):
+    from litestar.testing import AsyncTestClient
+
+    victor = await make_user("victor")
+    async with AsyncTestClient(app, base_url="http://127.0.0.1") as other_browser:
+        other_browser.follow_redirects = False
+        await login_as(client, victor)
+        await login_as(other_browser, victor)
+        page = await client.get("/account/sessions")
+        assert page.text.count("<tr>") == 3  # the header and two sessions
+        fragment = await client.get("/account/sessions", headers={"hx-request": "true"})
+        assert fragment.text.lstrip().startswith('<div id="sessions">') and "<html" not in fragment.text
+        await post_form(client, "/account/sessions/end-others")
+        assert (await other_browser.get("/")).status_code == 303
+        assert (await client.get("/")).status_code == 200
+
+
+async def test_user_cannot_end_someone_elses_session(client, make_user):
+    alice, bob = await make_user("alice2"), await make_user("bob2")
+    await login_as(client, alice)
+    await UserSession.insert(UserSession(token="bob-token", user=bob.id, ip="10.0.0.1"))
+    bob_session = await UserSession.select(UserSession.id).where(UserSession.token == "bob-token").first()
+    await post_form(client, f"/account/sessions/{bob_session['id']}/end")
+    assert await UserSession.exists().where(UserSession.token == "bob-token")
+
+
+async def test_change_password(client, make_user):
+    user = await make_user("walter")
+    await login_as(client, user)
+    wrong = await post_form(client, "/account/password", {"current": "nope", "new": "new-password-456", "confirm": "new-password-456"})
+    assert wrong.status_code == 400
+    short = await post_form(client, "/account/password", {"current": user.password, "new": "short", "confirm": "short"})
+    assert short.status_code == 400
+    done = await post_form(client, "/account/password", {"current": user.password, "new": "new-password-456", "confirm": "new-password-456"})
+    assert done.status_code == 303
+    await post_form(client, "/logout")
+    old = await post_form(client, "/login", {"username": "walter", "password": user.password})
+    assert old.status_code == 401
+    new = await post_form(client, "/login", {"username": "walter", "password": "new-password-456"})
+    assert new.status_code == 303
+
+
+async def test_user_sees_his_login_records(client, make_user):
+    user = await make_user("xena")
+    await post_form(client, "/login", {"username": "xena", "password": "wrong-password"})
+    await login_as(client, user)
+    page = await client.get("/account/logins", headers={"user-agent": "RecordsTest/1.0"})
+    assert page.status_code == 200
+    assert page.text.count('class="result-ok"') == 1
+    assert page.text.count('class="result-bad_password"') == 1
+
+
+async def test_theme_and_language_are_kept_on_the_account(client, make_user):
+    user = await make_user("yves")
+    await login_as(client, user)
+    await post_form(client, "/preferences", {"locale": "en", "theme": "large", "next": "/account"})
+    row = await User.select(User.locale, User.theme).where(User.id == user.id).first()
+    assert row == {"locale": "en", "theme": "large"}
+    page = await client.get("/account")
+    assert '<html lang="en">' in page.text
+    assert "/static/theme-large/core/css/portal." in page.text
+
+
+async def test_unknown_theme_or_locale_is_ignored(client):
+    await post_form(client, "/preferences", {"locale": "xx", "theme": "../../etc", "next": "/login"})
+    page = await client.get("/login")
+    assert '<html lang="zh-CN">' in page.text and "theme-default" in page.text
+
+
+async def test_kiosk_theme_extends_the_core_template(client):
+    await post_form(client, "/preferences", {"theme": "kiosk"})
+    page = await client.get("/login")
+    assert "/static/theme-kiosk/kiosk." in page.text
+    assert "/static/core/css/portal." in page.text
+
+
+async def test_health_reports_the_database(client):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"]["ok"] is True
+
+
+async def test_unknown_page_is_a_friendly_404(client):
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "<h1>" in response.text
+
+
+async def test_pages_need_login(client):
+    for path in ["/", "/account", "/account/sessions", "/webmail/", "/edoc/"]:
+        response = await client.get(path)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login?next=")
