@@ -1,0 +1,130 @@
+"""Test sessions: ``pip install nox && nox`` runs them all on a fresh machine.
+
+- ``tests``: the whole pytest suite (unit, web, plugins, end-to-end in Debian's Chromium) on
+  SQLite, and on PostgreSQL as well when ``PORTAL_TEST_POSTGRES_URL`` is set;
+- ``installed``: a plain, non-editable ``pip install`` of the project, then ``portal migrate``,
+  ``portal demo --json`` and ``portal serve`` answering /login, run outside the checkout, so
+  migrations, templates and static files are proven to ship in the package.
+
+``nox -s tests -- tests/e2e -x`` passes arguments on to pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "installed"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+ROOT = Path(__file__).resolve().parent
+SAMPLE_PLUGIN = ROOT / "tests" / "sample_plugin"
+CHROMIUM = "/usr/bin/chromium"
+# Not copied when building from a clean copy of the checkout.
+BUILD_IGNORE = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "dist", "var", "*.egg-info",
+                                      "__pycache__", "*.pyc", "test-results", ".pytest_cache")
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """The end-to-end tests drive Debian's Chromium; install it when missing and we are root."""
+    if Path(CHROMIUM).exists():
+        return
+    if os.geteuid() != 0:
+        session.error(f"{CHROMIUM} is missing: install Debian's package first (sudo apt-get install -y chromium)")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", external=True, env=env)
+    session.run("apt-get", "install", "-y", "chromium", external=True, env=env)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole suite; PostgreSQL too when PORTAL_TEST_POSTGRES_URL is set."""
+    session.install("-e", ".[test]")
+    if SAMPLE_PLUGIN.is_dir():
+        session.install(str(SAMPLE_PLUGIN))
+    ensure_chromium(session)
+    if os.environ.get("PORTAL_TEST_POSTGRES_URL"):
+        session.log(f"PostgreSQL too: {os.environ['PORTAL_TEST_POSTGRES_URL']}")
+    session.run("pytest", *(session.posargs or ["-q", "-rfEX"]))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read().decode("utf-8", "replace")
+
+
+@nox.session(python=PYTHON)
+def installed(session: nox.Session) -> None:
+    """A non-editable install from a clean copy, exercised from a folder outside the checkout."""
+    tmp = Path(session.create_tmp()).resolve()
+    source = tmp / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(ROOT, source, ignore=BUILD_IGNORE)  # no stale build/ folder can leak into the wheel
+    session.run("python", "-m", "pip", "uninstall", "-y", "-q", "portal")
+    session.install(str(source))
+    if (source / "tests" / "sample_plugin").is_dir():  # a third-party plugin, installed the same way
+        session.install(str(source / "tests" / "sample_plugin"))
+    shutil.rmtree(source)
+
+    work = tmp / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    session.chdir(work)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env["PORTAL_DATA_DIR"] = str(work / "data")
+
+    run = {"env": env, "include_outer_env": False}  # no PORTAL_* setting of the caller leaks in
+    location = session.run("python", "-c", "import portal; print(portal.__file__)", silent=True, stderr=None, **run).strip()
+    site = Path(session.virtualenv.location).resolve()
+    if not Path(location).resolve().is_relative_to(site) or "site-packages" not in location:
+        session.error(f"portal was imported from {location}, not from the installed package")
+    session.run("portal", "migrate", **run)
+    accounts = json.loads(session.run("portal", "demo", "--json", silent=True, stderr=None, **run))
+    if not any(a["username"] == "admin" and "admin" in a["roles"] for a in accounts):
+        session.error("portal demo --json lists no administrator")
+    session.run("portal", "plugins", **run)
+
+    port = _free_port()
+    bin_dir = Path(session.bin)
+    log_path = work / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen([str(bin_dir / "portal"), "serve", "--demo", "--port", str(port)], cwd=work,
+                                  env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        status, page = 0, ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status, page = _get(f"http://127.0.0.1:{port}/login")
+                break
+            except OSError:
+                time.sleep(0.3)
+        if status != 200 or 'name="username"' not in page:
+            session.error(f"portal serve did not show the login page (status {status}):\n{log_path.read_text()}")
+        stylesheet = page.split('rel="stylesheet" href="', 1)[1].split('"', 1)[0]
+        css_status, css = _get(f"http://127.0.0.1:{port}{stylesheet}")
+        if css_status != 200 or "{" not in css:
+            session.error(f"the stylesheet {stylesheet} did not load: {css_status}")
+        session.log(f"portal serve answered /login and {stylesheet} from the installed package")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -1,0 +1,240 @@
+"""End-to-end fixtures: the real ``portal serve --demo`` in a subprocess, driven by Debian's Chromium.
+
+- ``live_server``: one demo portal for the whole session (its own temporary data directory);
+- ``lockout_server``: a second, dedicated portal for the lockout test, because five failures
+  from 127.0.0.1 lock the *address* for every account for 15 minutes;
+- ``browser`` and ``new_page(server, **context_options)``: Playwright (sync API) driving
+  /usr/bin/chromium; every page gets its own context (cookies), closed after the test, and
+  a screenshot in ``test-results/`` when the test fails;
+- ``demo_accounts``: what ``portal demo --json`` prints, by username; ``totp_code(secret)``.
+
+Two rules keep the tests independent of each other on the shared server:
+- TOTP codes are single-use per time step, so every test that logs in with a code uses its
+  own demo account (see ``ACCOUNT_OF`` below) instead of waiting for the next 30 s step;
+- failed attempts count towards the per-address lockout (5 within 15 minutes), so tests on
+  ``live_server`` make at most one deliberate failure each and stay well below it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyotp
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+START_TIMEOUT = 60  # seconds for `portal serve` to migrate, seed and answer
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
+
+# Which demo account each test logs in with, so no TOTP code is used twice within a step.
+ACCOUNT_OF = {
+    "enrolment": "enrol",
+    "totp": "zhangwei",
+    "recovery": "lina",
+    "logout": "wangfang",
+    "no_javascript": "zhaolei",
+    "preferences_on_account": "liuyang",
+    "admin": "admin",
+    "lockout": "chenjing",  # on lockout_server only
+    "lockout_other": "sunli",  # on lockout_server only
+}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    log_path: Path
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _clean_env() -> dict[str, str]:
+    """The caller's environment without any PORTAL_* setting (no database URL, config file, ...)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+
+
+def _server_env(data_dir: Path) -> dict[str, str]:
+    env = _clean_env()
+    env.update(PORTAL_DATA_DIR=str(data_dir), PORTAL_SECRET_KEY="e2e-secret-key-not-for-production", PYTHONUNBUFFERED="1")
+    return env
+
+
+def _wait_until_up(server: LiveServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"portal serve exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"portal serve did not answer within {START_TIMEOUT} s:\n{server.log()}")
+
+
+def _stop(server: LiveServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def start_live_server(tmp_path_factory):
+    """Start ``portal serve --demo`` on a free port with its own data directory; stopped at the end."""
+    started: list[LiveServer] = []
+
+    def start(name: str = "portal") -> LiveServer:
+        root = tmp_path_factory.mktemp(f"e2e-{name}")
+        data_dir = root / "data"
+        log_path = root / "server.log"
+        port = _free_port()
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "portal.cli", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=root, env=_server_env(data_dir), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            )
+        server = LiveServer(f"http://127.0.0.1:{port}", data_dir, log_path, process)
+        started.append(server)
+        _wait_until_up(server)
+        return server
+
+    yield start
+    for server in started:
+        _stop(server)
+
+
+@pytest.fixture(scope="session")
+def live_server(start_live_server) -> LiveServer:
+    return start_live_server("main")
+
+
+@pytest.fixture(scope="session")
+def lockout_server(start_live_server) -> LiveServer:
+    return start_live_server("lockout")
+
+
+@pytest.fixture(scope="session")
+def demo_accounts() -> dict[str, dict]:
+    """The demo accounts as ``portal demo --json`` hands them to automation, by username."""
+    output = subprocess.run([sys.executable, "-m", "portal.cli", "demo", "--json"], check=True, capture_output=True,
+                            text=True, stdin=subprocess.DEVNULL, env=_clean_env()).stdout
+    return {account["username"]: account for account in json.loads(output)}
+
+
+def totp_code(secret: str) -> str:
+    return pyotp.TOTP(secret).now()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run the suite through `nox` (it installs Debian's chromium when run as root) "
+                    "or `apt-get install -y chromium`", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.e2e_failed = report.failed
+    return report
+
+
+@pytest.fixture
+def new_page(browser, request):
+    """``new_page(server, **context_options)``: a page in a fresh browser context (English unless asked)."""
+    contexts = []
+
+    def factory(server: LiveServer, **options):
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(base_url=server.url, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for n, context in enumerate(contexts):
+        if getattr(request.node, "e2e_failed", False):
+            RESULTS_DIR.mkdir(exist_ok=True)
+            for m, page in enumerate(context.pages):
+                page.screenshot(path=str(RESULTS_DIR / f"{request.node.name}-{n}-{m}.png"), full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def page(new_page, live_server):
+    return new_page(live_server)
+
+
+def submit(page, form: str = "main form") -> None:
+    """Press the submit button of ``form`` and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.locator(form).locator("button[type=submit]").click()
+
+
+def enter_password(page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    submit(page)
+
+
+def log_in(page, account: dict) -> None:
+    """Both steps, as a person types them: password, then the code the authenticator app shows."""
+    enter_password(page, account["username"], account["password"])
+    assert page.url.endswith("/login/verify"), page.url
+    page.fill("#code", totp_code(account["totp_secret"]))
+    submit(page)
+
+
+@pytest.fixture
+def e2e():
+    """The helpers above, for the test modules (which ``--import-mode=importlib`` cannot import from)."""
+    return _Helpers()
+
+
+class _Helpers:
+    ACCOUNT_OF = ACCOUNT_OF
+    submit = staticmethod(submit)
+    enter_password = staticmethod(enter_password)
+    log_in = staticmethod(log_in)
+    totp_code = staticmethod(totp_code)
