@@ -95,9 +95,14 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
     for name, handlers in call_startup_hook(pm, "register_routes", portal=portal).items():
         plugin_routes.append(Router(path=f"/{name}", route_handlers=list(handlers)))
 
+    from portal.notify import make_channels_plugin
+
     session_store = _session_store(settings)
+    channels = make_channels_plugin(settings)
+    portal.channels = channels
     app = Litestar(
         route_handlers=[*core_route_handlers(), *plugin_routes],
+        plugins=[channels],
         middleware=[
             SecurityHeadersMiddleware(),
             ServerSideSessionConfig(

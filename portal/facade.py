@@ -24,6 +24,7 @@ class Portal:
         self.templates: Templates | None = None
         self.app: Litestar | None = None
         self.permissions = None
+        self.channels = None
 
     @property
     def plugin_names(self) -> list[str]:
@@ -47,6 +48,12 @@ class Portal:
 
     gettext = staticmethod(i18n.gettext)
     ngettext = staticmethod(i18n.ngettext)
+
+    def notify(self, user_id: int, kind: str, **payload: Any) -> None:
+        """Send an event to every open page of a user (``/events``); ``kind`` names the event."""
+        from portal.notify import publish
+
+        publish(self.channels, user_id, kind, payload)
 
     async def audit(self, action: str, *, actor=None, target_type: str = "", target_id: Any = "", summary: str = "", ip: str = "", details: dict | None = None) -> None:
         """Write an audit entry; ``actor`` is a ``CurrentUser`` or None for the system."""

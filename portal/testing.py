@@ -262,3 +262,41 @@ async def login_as(client, user: TestUser):
 @pytest.fixture
 def portal_login():
     return login_as
+
+
+class LiveServer:
+    """The application served by uvicorn on a free loopback port, inside the test's event loop."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+        self.task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> "LiveServer":
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.01)
+        return self
+
+    @property
+    def url(self) -> str:
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def client(self):
+        import httpx
+
+        return httpx.AsyncClient(base_url=self.url, follow_redirects=False, timeout=10)
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, 10)
+
+
+@pytest.fixture
+async def live_server(app):
+    async with LiveServer(app) as server:
+        yield server

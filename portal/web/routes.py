@@ -58,5 +58,6 @@ def core_route_handlers() -> list:
     from portal.accounts.routes import ACCOUNT_ROUTES
     from portal.admin.routes import ADMIN_ROUTES
     from portal.auth.routes import AUTH_ROUTES
+    from portal.notify import NOTIFY_ROUTES
 
-    return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES]
+    return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES, *NOTIFY_ROUTES]
