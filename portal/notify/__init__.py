@@ -17,7 +17,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from portal.settings import Settings
-from portal.web import current_user, login_required
+from portal.web import current_user, login_required, portal_of
 
 KEEPALIVE_SECONDS = 25
 
@@ -42,9 +42,10 @@ def publish(channels: ChannelsPlugin, user_id: int, kind: str, payload: dict[str
 
 
 @get("/events", guards=[login_required], name="events")
-async def events(request: Request, channels: ChannelsPlugin) -> ServerSentEvent:
+async def events(request: Request) -> ServerSentEvent:
     """The current user's event stream; one ``event:`` per notification kind."""
     user = current_user(request)
+    channels = portal_of(request).channels
 
     async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
         async with channels.start_subscription([user_channel(user.id)]) as subscriber:

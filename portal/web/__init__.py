@@ -68,7 +68,7 @@ def redirect(path: str, status_code: int = 303) -> Redirect:
     return Redirect(path=path, status_code=status_code)
 
 
-async def login_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def login_required(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     if current_user(connection) is None:
         raise NotAuthorizedException(_("Please log in."))
 
