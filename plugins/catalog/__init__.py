@@ -30,6 +30,11 @@ def register_templates(portal):
 
 
 @hookimpl
+def register_locales(portal):
+    return HERE / "locale"
+
+
+@hookimpl
 def register_permissions(portal):
     return [
         Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff",)),

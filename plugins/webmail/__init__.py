@@ -30,6 +30,11 @@ def register_templates(portal):
 
 
 @hookimpl
+def register_locales(portal):
+    return HERE / "locale"
+
+
+@hookimpl
 def register_permissions(portal):
     return [Permission("webmail.use", portal.gettext("Use the mailbox"), roles=("staff",))]
 
