@@ -9,6 +9,7 @@ import migrations
 from portal.accounts.tables import Department, RoleAssignment, Unit, User
 from portal.audit.tables import AuditEntry
 from portal.auth.tables import LoginAttempt, RecoveryCode, UserSession
+from portal.jobs.tables import QueuedJob
 
 
 class PluginState(Table, tablename="core_plugin_state"):
@@ -18,5 +19,5 @@ class PluginState(Table, tablename="core_plugin_state"):
     enabled = Boolean(default=False)
 
 
-CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState]
+CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState, QueuedJob]
 CORE_MIGRATIONS = Path(migrations.__file__).parent / "core"

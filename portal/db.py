@@ -20,7 +20,7 @@ import aiosqlite
 import asyncpg
 from piccolo.conf.apps import AppConfig, AppRegistry
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
@@ -103,6 +103,18 @@ class PortalPostgresEngine(PostgresEngine):
     async def run_ddl(self, ddl: str, in_pool: bool = True):
         await self._ensure_pool()
         return await super().run_ddl(ddl, in_pool)
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PooledTransaction(engine=self, allow_nested=allow_nested)
+
+
+class _PooledTransaction(PostgresTransaction):
+    """Takes its connection from the loop's pool, opening the pool first if need be, so the
+    connection goes back where it came from."""
+
+    async def get_connection(self):
+        await self.engine._ensure_pool()
+        return await super().get_connection()
 
 
 def _dict_factory(cursor, row) -> dict[str, Any]:
