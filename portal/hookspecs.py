@@ -7,8 +7,10 @@ plugins may use: settings, url building, rendering, auditing and notification. H
 - ``*_items``: called per request, return items for the current user;
 - ``on_*``: events, return nothing.
 
-Any hook may return an awaitable; the core awaits it. The reference in ``docs/plugin-hooks.md``
-is checked against this file by the test suite.
+Any hook may return an awaitable and the core awaits it, except the ``register_*`` hooks that
+build the application (routes, tables, templates, static, locales, permissions), which must
+return their value. The reference in ``docs/plugin-hooks.md`` is checked against this file by
+the test suite.
 """
 
 from __future__ import annotations

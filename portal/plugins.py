@@ -89,10 +89,18 @@ async def gather_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -
 
 
 def call_startup_hook(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> dict[str, Any]:
-    """Call a start-up hook synchronously, returning {plugin name: result} for those that answered."""
+    """Call a start-up hook synchronously, returning {plugin name: result} for those that answered.
+
+    These hooks build the application, so they must return their value, not an awaitable.
+    """
     answers: dict[str, Any] = {}
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            raise TypeError(f"plugin {impl.plugin_name!r}: {hook_name} must return its value, not an awaitable "
+                            "(it is called while the application is built)")
         if result is not None:
             answers[impl.plugin_name] = result
     return answers
