@@ -29,7 +29,7 @@ def static_file(request: Request, root: FromPath[str], path: FromPath[str]) -> F
     file = portal.templates.static.lookup_fingerprinted(root, path.lstrip("/"))
     if file is None:
         raise NotFoundException()
-    return File(path=file, headers={"cache-control": IMMUTABLE}, content_disposition_type="inline")
+    return File(path=file, filename=file.name, headers={"cache-control": IMMUTABLE}, content_disposition_type="inline")
 
 
 async def _database_check(portal) -> tuple[bool, str]:

@@ -56,6 +56,7 @@ async def test_static_files_are_fingerprinted_and_cached_for_long(client):
     url = re.search(r'href="(/static/core/css/portal\.[0-9a-f]{10}\.css)"', page.text).group(1)
     response = await client.get(url)
     assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
     assert "immutable" in response.headers["cache-control"]
     stale = url.replace(url.split(".")[-2], "0000000000")
     assert (await client.get(stale)).status_code == 404
@@ -71,6 +72,7 @@ async def test_htmx_is_vendored_with_its_licence(client):
     url = re.search(r'src="(/static/core/vendor/htmx\.min\.[0-9a-f]{10}\.js)"', page.text).group(1)
     response = await client.get(url)
     assert response.status_code == 200 and "htmx" in response.text[:2000]
+    assert "javascript" in response.headers["content-type"]
 
 
 async def test_user_sees_and_ends_his_other_sessions(app, client, make_user):
