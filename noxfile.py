@@ -64,9 +64,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _get(url: str) -> tuple[int, str]:
+def _get(url: str) -> tuple[int, str, str]:
     with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status, response.read().decode("utf-8", "replace")
+        return response.status, response.headers.get("content-type", ""), response.read().decode("utf-8", "replace")
 
 
 @nox.session(python=PYTHON)
@@ -111,16 +111,16 @@ def installed(session: nox.Session) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                status, page = _get(f"http://127.0.0.1:{port}/login")
+                status, _type, page = _get(f"http://127.0.0.1:{port}/login")
                 break
             except OSError:
                 time.sleep(0.3)
         if status != 200 or 'name="username"' not in page:
             session.error(f"portal serve did not show the login page (status {status}):\n{log_path.read_text()}")
         stylesheet = page.split('rel="stylesheet" href="', 1)[1].split('"', 1)[0]
-        css_status, css = _get(f"http://127.0.0.1:{port}{stylesheet}")
-        if css_status != 200 or "{" not in css:
-            session.error(f"the stylesheet {stylesheet} did not load: {css_status}")
+        css_status, css_type, css = _get(f"http://127.0.0.1:{port}{stylesheet}")
+        if css_status != 200 or not css_type.startswith("text/css") or "{" not in css:
+            session.error(f"the stylesheet {stylesheet} did not load: {css_status} {css_type}")
         session.log(f"portal serve answered /login and {stylesheet} from the installed package")
     finally:
         server.terminate()

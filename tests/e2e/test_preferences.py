@@ -71,9 +71,8 @@ def test_large_theme_switches_the_stylesheet(new_page, live_server, e2e):
     assert stylesheet(page).startswith("/static/core/css/portal.")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: /static/ answers application/octet-stream with nosniff, so Chromium "
-                   "refuses every stylesheet and script (portal/web/routes.py static_file: File() without a filename)")
 def test_the_browser_applies_the_stylesheets_and_runs_the_scripts(new_page, live_server, e2e):
+    """Chromium refuses a stylesheet or script served with a wrong type (nosniff): a person would see bare HTML."""
     page = new_page(live_server)
     refused = []
     page.on("console", lambda message: refused.append(message.text) if "Refused" in message.text else None)
