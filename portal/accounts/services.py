@@ -166,8 +166,10 @@ class UserForm:
     active: bool = True
 
 
-async def _validate_user(form: UserForm, user_id: int | None = None) -> None:
+async def _validate_user(form: UserForm, user_id: int | None = None, roles: list[str] | None = None) -> None:
     errors = {}
+    if roles and not set(roles) <= set(ROLE_CODES):
+        errors["roles"] = _("Choose roles from the list.")
     if user_id is None:
         if not USERNAME_RE.match(form.username):
             errors["username"] = _("Use 2 to 64 lower-case letters, digits, dots, hyphens or underscores.")
@@ -191,7 +193,7 @@ async def _validate_user(form: UserForm, user_id: int | None = None) -> None:
 
 async def create_user(actor: CurrentUser | None, form: UserForm, roles: list[str] | None = None, ip: str = "") -> int:
     form.username = form.username.strip().lower()
-    await _validate_user(form)
+    await _validate_user(form, roles=roles)
     async with write_transaction():
         row = await User.insert(
             User(username=form.username, display_name=form.display_name.strip(), email=form.email.strip(),
