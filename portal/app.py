@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
     i18n.load_catalogs([Path(p) for p in call_startup_hook(pm, "register_locales", portal=portal).values()])
 
     permissions = list(CORE_PERMISSIONS)
+    portal.worker = make_worker(portal)
     for name, declared in call_startup_hook(pm, "register_permissions", portal=portal).items():
         for permission in declared:
             if not permission.name.startswith(f"{name}."):
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_request_body,
         on_startup=[partial(_startup, portal)],
-        on_shutdown=[db.close_engine],
+        on_shutdown=[partial(_shutdown, portal)],
         openapi_config=None,
         debug=False,
     )
@@ -139,7 +140,32 @@ def _session_store(settings: Settings):
     return FileStore(folder)
 
 
+async def _shutdown(portal: Portal) -> None:
+    task = getattr(portal, "worker_task", None)
+    if task is not None:
+        portal.worker_stop.set()
+        await asyncio.wait_for(task, 10)
+    await db.close_engine()
+
+
+def make_worker(portal: Portal):
+    """The job worker with every enabled plugin's task handlers and periodic jobs."""
+    from portal.jobs import TaskHandler, Worker
+
+    handlers: dict[str, TaskHandler] = {}
+    for name, declared in call_startup_hook(portal.pm, "register_task_handlers", portal=portal).items():
+        for kind, handler in declared.items():
+            if not kind.startswith(f"{name}."):
+                raise ValueError(f"plugin {name!r}: task kind {kind!r} must start with {name!r}.")
+            handlers[kind] = handler
+    periodic = [job for jobs in call_startup_hook(portal.pm, "register_jobs", portal=portal).values() for job in jobs]
+    return Worker(portal, handlers, periodic)
+
+
 async def _startup(portal: Portal) -> None:
     from portal.plugins import gather_hook
 
+    if portal.settings.worker == "inline":
+        portal.worker_stop = asyncio.Event()
+        portal.worker_task = asyncio.create_task(portal.worker.run_forever(portal.worker_stop))
     await gather_hook(portal.pm, "on_startup", portal=portal)

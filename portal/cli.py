@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import json
 import os
+import signal
 import sys
 
 from portal.settings import Settings
@@ -54,6 +55,30 @@ def cmd_serve(args, settings: Settings) -> int:
     print(f"Portal at http://{args.host}:{args.port}/")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False,
                 timeout_keep_alive=10, limit_concurrency=1000, h11_max_incomplete_event_size=16 * 1024)
+    return 0
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    """Run queued and periodic jobs apart from the web process (set PORTAL_WORKER=off there)."""
+    from portal.db import close_engine
+
+    app = _app(settings.with_changes(worker="off"))
+    portal = app.state.portal
+
+    async def run() -> None:
+        try:
+            if args.once:
+                print(f"{await portal.worker.run_until_idle()} jobs run")
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signal_number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signal_number, stop.set)
+            await portal.worker.run_forever(stop)
+        finally:
+            await close_engine()
+
+    asyncio.run(run())
     return 0
 
 
@@ -133,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed the demo organisation into an empty database")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    worker = sub.add_parser("worker", help="run background jobs apart from the web server")
+    worker.add_argument("--once", action="store_true", help="run the jobs that are due, then exit")
+    worker.set_defaults(func=cmd_worker)
     demo = sub.add_parser("demo", help="seed the demo organisation")
     demo.add_argument("--json", action="store_true", help="print the demo accounts as JSON instead")
     demo.set_defaults(func=cmd_demo)

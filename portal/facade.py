@@ -25,6 +25,7 @@ class Portal:
         self.app: Litestar | None = None
         self.permissions = None
         self.channels = None
+        self.worker = None
 
     @property
     def plugin_names(self) -> list[str]:

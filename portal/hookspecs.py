@@ -74,6 +74,12 @@ def register_jobs(portal):
 
 
 @hookspec
+def register_task_handlers(portal):
+    """Return a dict {kind: :class:`portal.jobs.TaskHandler`} for jobs queued with
+    ``portal.jobs.enqueue(kind, payload)``; each kind starts with ``<plugin name>.``."""
+
+
+@hookspec
 def register_health_checks(portal):
     """Return a list of :class:`portal.api.HealthCheck`, run by ``/health`` and the reports."""
 

@@ -40,6 +40,8 @@ class Settings:
     max_request_body: int = 2 * 1024 * 1024
     password_min_length: int = 10
     totp_issuer: str = "政务门户"
+    # "inline": the web process runs the job worker; "off": `portal worker` runs it apart.
+    worker: str = "inline"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

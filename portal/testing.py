@@ -184,6 +184,8 @@ def make_app(tmp_path, portal_database, portal_database_factory):
             database_url = portal_database_factory.postgres(data_dir, plugins, plugin_modules)
         else:
             portal_database_factory.sqlite(data_dir, plugins, plugin_modules)
+        # Tests run queued jobs themselves (``app.state.portal.worker.run_until_idle()``).
+        changes.setdefault("worker", "off")
         settings = Settings(data_dir=data_dir, database_url=database_url, secret_key="test-secret-key", **changes)
         return create_app(settings, plugins=plugins, plugin_modules=plugin_modules)
 

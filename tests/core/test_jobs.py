@@ -93,3 +93,40 @@ async def test_unknown_kind_fails_instead_of_looping(app, worker_of):
     await worker_of().run_until_idle()
     row = await QueuedJob.select().first()
     assert row["status"] == "failed" and "no handler" in row["last_error"]
+
+
+def _plugin_with_handler(name: str, kind: str, seen: list):
+    from types import ModuleType
+
+    from portal.hookspecs import hookimpl
+
+    module = ModuleType(name)
+
+    async def handle(portal, payload):
+        seen.append(payload)
+
+    @hookimpl
+    def register_task_handlers(portal):
+        return {kind: TaskHandler(handle)}
+
+    module.register_task_handlers = register_task_handlers
+    return module
+
+
+async def test_inline_worker_runs_a_plugins_job_without_being_asked(make_app):
+    from litestar.testing import AsyncTestClient
+
+    seen: list = []
+    app = make_app(plugins=[], plugin_modules={"jobber": _plugin_with_handler("jobber", "jobber.ping", seen)}, worker="inline")
+    async with AsyncTestClient(app):
+        await enqueue("jobber.ping", {"hello": "世界"})
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.05)
+    assert seen == [{"hello": "世界"}]
+
+
+def test_task_kind_must_carry_the_plugins_name(make_app):
+    with pytest.raises(ValueError, match="must start with"):
+        make_app(plugins=[], plugin_modules={"jobber": _plugin_with_handler("jobber", "other.ping", [])})
