@@ -74,6 +74,29 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A long-running network service started with the web application (e.g. an SMTP listener).
+
+    ``start(portal)`` returns an awaitable ``stop()``; it is not started when
+    ``portal.settings.services`` is False (tests start services themselves).
+    """
+
+    name: str
+    start: Callable[[Any], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A ``portal <name>`` sub-command. ``arguments`` are argparse ``(flags, options)`` pairs;
+    ``run(portal, args)`` is awaited after migrations and returns the exit code."""
+
+    name: str
+    help: str
+    run: Callable[[Any, Any], Awaitable[int]]
+    arguments: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = ()
+
+
+@dataclass(frozen=True)
 class HealthCheck:
     """``check(portal)`` returns (ok, message)."""
 

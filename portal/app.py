@@ -141,6 +141,8 @@ def _session_store(settings: Settings):
 
 
 async def _shutdown(portal: Portal) -> None:
+    for stop in reversed(getattr(portal, "running_services", [])):
+        await stop()
     task = getattr(portal, "worker_task", None)
     if task is not None:
         portal.worker_stop.set()
@@ -165,6 +167,10 @@ def make_worker(portal: Portal):
 async def _startup(portal: Portal) -> None:
     from portal.plugins import gather_hook
 
+    portal.running_services = []
+    if portal.settings.services:
+        for service in await gather_hook(portal.pm, "register_services", portal=portal):
+            portal.running_services.append(await service.start(portal))
     if portal.settings.worker == "inline":
         portal.worker_stop = asyncio.Event()
         portal.worker_task = asyncio.create_task(portal.worker.run_forever(portal.worker_stop))

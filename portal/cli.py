@@ -50,6 +50,7 @@ async def _record_enabled_plugins(portal) -> None:
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
+    settings = settings.with_changes(smtp_port=0 if args.no_smtp else args.smtp_port)
     app = _app(settings)
     asyncio.run(_prepare(app, seed=args.demo, verbose=False))
     print(f"Portal at http://{args.host}:{args.port}/")
@@ -149,6 +150,9 @@ def cmd_makemigrations(args, settings: Settings) -> int:
     return 0
 
 
+CORE_COMMANDS = ("serve", "migrate", "worker", "demo", "plugins", "createadmin", "makemigrations")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description="E-government portal")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed the demo organisation into an empty database")
+    serve.add_argument("--smtp-port", type=int, default=Settings.from_env().smtp_port, help="port of the SMTP listener")
+    serve.add_argument("--no-smtp", action="store_true", help="do not start the SMTP listener")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     worker = sub.add_parser("worker", help="run background jobs apart from the web server")
@@ -178,9 +184,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_plugin_command(argv: list[str], settings: Settings) -> int:
+    """A sub-command some enabled plugin declared (``register_commands``)."""
+    from portal.plugins import call_startup_hook
+
+    app = _app(settings.with_changes(worker="off", services=False))
+    portal = app.state.portal
+    commands = {c.name: c for found in call_startup_hook(portal.pm, "register_commands", portal=portal).values() for c in found}
+    parser = argparse.ArgumentParser(prog="portal")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in commands.values():
+        command_parser = sub.add_parser(command.name, help=command.help)
+        for flags, options in command.arguments:
+            command_parser.add_argument(*flags, **options)
+    args = parser.parse_args(argv)
+
+    async def run() -> int:
+        from portal.db import close_engine
+
+        await _prepare(app, seed=False, verbose=False)
+        try:
+            return await commands[args.command].run(portal, args)
+        finally:
+            await close_engine()
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args, Settings.from_env())
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    settings = Settings.from_env()
+    if argv and not argv[0].startswith("-") and argv[0] not in CORE_COMMANDS:
+        return run_plugin_command(argv, settings)
+    args = parser.parse_args(argv)
+    return args.func(args, settings)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,17 @@ def register_task_handlers(portal):
 
 
 @hookspec
+def register_services(portal):
+    """Return a list of :class:`portal.api.Service`: network services (listeners) started and
+    stopped with the web application."""
+
+
+@hookspec
+def register_commands(portal):
+    """Return a list of :class:`portal.api.Command`: sub-commands of the ``portal`` command."""
+
+
+@hookspec
 def register_health_checks(portal):
     """Return a list of :class:`portal.api.HealthCheck`, run by ``/health`` and the reports."""
 

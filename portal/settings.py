@@ -42,6 +42,11 @@ class Settings:
     totp_issuer: str = "政务门户"
     # "inline": the web process runs the job worker; "off": `portal worker` runs it apart.
     worker: str = "inline"
+    # Start the plugins' network services (register_services) with the web application.
+    services: bool = True
+    # The SMTP listener of the mail plugin, started by `portal serve`; 0 turns it off.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
