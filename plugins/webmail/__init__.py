@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import migrations
-from portal.api import DashboardItem, MenuItem, Permission, TableSet
+from portal.api import Command, DashboardItem, MenuItem, Permission, Service, TableSet
 from portal.hookspecs import hookimpl
 
 NAME = "webmail"
@@ -12,16 +12,17 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.webmail.tables import Mailbox
+    from plugins.webmail.tables import Delivery, Folder, Mailbox, Message, Outgoing, TrustedImageSender
 
-    return TableSet(NAME, [Mailbox], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, [Mailbox, Folder, Message, Outgoing, Delivery, TrustedImageSender], Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
 def register_routes(portal):
+    from plugins.webmail.compose import COMPOSE_ROUTES
     from plugins.webmail.routes import ROUTES
 
-    return ROUTES
+    return [*ROUTES, *COMPOSE_ROUTES]
 
 
 @hookimpl
@@ -49,3 +50,18 @@ def menu_items(portal, user):
 def dashboard_items(portal, user):
     if user.can("webmail.use"):
         return DashboardItem(portal.gettext("Mailbox"), "webmail/_widget.html", {"address": user.email}, order=10)
+
+
+@hookimpl
+def register_services(portal):
+    from plugins.webmail.smtp import start_service
+
+    return [Service("smtp", start_service)]
+
+
+@hookimpl
+def register_commands(portal):
+    from plugins.webmail.smtp import smtpd_command
+
+    return [Command("smtpd", "run the SMTP server for mail from outside", smtpd_command,
+                    ((("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 2525})))]

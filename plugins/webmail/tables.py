@@ -1,7 +1,16 @@
-from piccolo.columns import BigInt, ForeignKey, OnDelete, Varchar
+"""Tables of the mail system: mailboxes, folders, messages and the delivery of what was sent.
+
+The raw RFC 5322 message is a content-addressed blob on disk (``blob_sha``), stored once and
+shared by every internal recipient; rows hold what lists and searches need.
+"""
+
+from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from portal.accounts.tables import User
+
+FOLDER_KINDS = ("inbox", "drafts", "sent", "trash", "spam", "custom")
 
 
 class Mailbox(Table, tablename="webmail_mailbox"):
@@ -11,3 +20,65 @@ class Mailbox(Table, tablename="webmail_mailbox"):
     address = Varchar(length=254, unique=True, index=True)
     quota_bytes = BigInt(default=2 * 1024 * 1024 * 1024)
     used_bytes = BigInt(default=0)
+
+
+class Folder(Table, tablename="webmail_folder"):
+    mailbox = ForeignKey(Mailbox, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    kind = Varchar(length=10, default="custom")
+    position = Integer(default=100)
+
+
+class Message(Table, tablename="webmail_message"):
+    """A message in one mailbox's folder."""
+
+    mailbox = ForeignKey(Mailbox, on_delete=OnDelete.cascade, index=True)
+    folder = ForeignKey(Folder, on_delete=OnDelete.cascade, index=True)
+    blob_sha = Varchar(length=64)
+    size = Integer(default=0)
+    message_id = Varchar(length=300, default="")
+    in_reply_to = Varchar(length=300, default="")
+    subject = Varchar(length=500, default="")
+    sender_name = Varchar(length=200, default="")
+    sender_address = Varchar(length=254, default="", index=True)
+    to_addresses = Text(default="")
+    cc_addresses = Text(default="")
+    sent_at = Timestamptz(default=TimestamptzNow())
+    received_at = Timestamptz(default=TimestamptzNow(), index=True)
+    seen = Boolean(default=False)
+    flagged = Boolean(default=False)
+    has_attachments = Boolean(default=False)
+    snippet = Varchar(length=200, default="")
+    body_text = Text(default="")
+    # The delivery record when this message is a recipient's copy of one sent inside the portal.
+    delivery_id = Integer(null=True, default=None)
+
+
+class Outgoing(Table, tablename="webmail_outgoing"):
+    """A message a user sent: its Sent copy and whether each recipient got a copy of his own."""
+
+    mailbox = ForeignKey(Mailbox, on_delete=OnDelete.cascade, index=True)
+    sent_copy = ForeignKey(Message, null=True, on_delete=OnDelete.set_null)
+    separate_display = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Delivery(Table, tablename="webmail_delivery"):
+    """One recipient of an outgoing message (MAIL-5): queued, delivered, opened, deferred,
+    failed, bounced."""
+
+    outgoing = ForeignKey(Outgoing, on_delete=OnDelete.cascade, index=True)
+    recipient = Varchar(length=254)
+    internal = Boolean(default=False)
+    status = Varchar(length=10, default="queued")
+    detail = Varchar(length=500, default="")
+    next_try_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    blob_sha = Varchar(length=64, default="")
+
+
+class TrustedImageSender(Table, tablename="webmail_trusted_image_sender"):
+    """Senders whose remote images a user chose to always show (MAIL-18)."""
+
+    mailbox = ForeignKey(Mailbox, on_delete=OnDelete.cascade, index=True)
+    sender_address = Varchar(length=254)

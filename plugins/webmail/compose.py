@@ -1,0 +1,3 @@
+"""Compose, send, drafts and send status pages (being built)."""
+
+COMPOSE_ROUTES: list = []
