@@ -158,8 +158,10 @@ def totp_code(secret: str) -> str:
     return pyotp.TOTP(secret).now()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Not for the session: while Playwright's sync API runs it keeps
+    an event loop running in the main thread, and the async tests after tests/e2e would fail."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
