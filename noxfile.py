@@ -3,7 +3,7 @@
 - ``tests``: the whole pytest suite (unit, web, plugins, end-to-end in Debian's Chromium) on
   SQLite, and on PostgreSQL as well when ``PORTAL_TEST_POSTGRES_URL`` is set;
 - ``installed``: a plain, non-editable ``pip install`` of the project, then ``portal migrate``,
-  ``portal demo --json`` and ``portal serve`` answering /login, run outside the checkout, so
+  ``portal demo --json`` and ``portal serve`` answering /login and SMTP, run outside the checkout, so
   migrations, templates and static files are proven to ship in the package.
 
 ``nox -s tests -- tests/e2e -x`` passes arguments on to pytest.
@@ -100,12 +100,13 @@ def installed(session: nox.Session) -> None:
         session.error("portal demo --json lists no administrator")
     session.run("portal", "plugins", **run)
 
-    port = _free_port()
+    port, smtp_port = _free_port(), _free_port()
     bin_dir = Path(session.bin)
     log_path = work / "serve.log"
+    command = [str(bin_dir / "portal"), "serve", "--demo", "--port", str(port), "--smtp-port", str(smtp_port)]
     with log_path.open("wb") as log:
-        server = subprocess.Popen([str(bin_dir / "portal"), "serve", "--demo", "--port", str(port)], cwd=work,
-                                  env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=subprocess.STDOUT)
     try:
         status, page = 0, ""
         deadline = time.monotonic() + 60
@@ -121,7 +122,11 @@ def installed(session: nox.Session) -> None:
         css_status, css_type, css = _get(f"http://127.0.0.1:{port}{stylesheet}")
         if css_status != 200 or not css_type.startswith("text/css") or "{" not in css:
             session.error(f"the stylesheet {stylesheet} did not load: {css_status} {css_type}")
-        session.log(f"portal serve answered /login and {stylesheet} from the installed package")
+        with socket.create_connection(("127.0.0.1", smtp_port), timeout=5) as smtp:
+            banner = smtp.makefile("rb").readline().decode("ascii", "replace")
+        if not banner.startswith("220"):
+            session.error(f"the SMTP listener on port {smtp_port} greeted with {banner!r}")
+        session.log(f"portal serve answered /login, {stylesheet} and SMTP ({banner.strip()}) from the installed package")
     finally:
         server.terminate()
         try:

@@ -1,6 +1,7 @@
 """End-to-end fixtures: the real ``portal serve --demo`` in a subprocess, driven by Debian's Chromium.
 
-- ``live_server``: one demo portal for the whole session (its own temporary data directory);
+- ``live_server``: one demo portal for the whole session (its own temporary data directory, HTTP
+  and SMTP ports);
 - ``lockout_server``: a second, dedicated portal for the lockout test, because five failures
   from 127.0.0.1 lock the *address* for every account for 15 minutes;
 - ``browser`` and ``new_page(server, **context_options)``: Playwright (sync API) driving
@@ -55,12 +56,16 @@ ACCOUNT_OF = {
     "admin": "admin",
     "lockout": "chenjing",  # on lockout_server only
     "lockout_other": "sunli",  # on lockout_server only
+    # chenjing and sunli log in on lockout_server only, so on live_server they are free:
+    "webmail_hostile": "chenjing",
+    "webmail_live": "sunli",
 }
 
 
 @dataclass
 class LiveServer:
     url: str
+    smtp_port: int  # the server's own SMTP listener (mail ingress), never the default 2525
     data_dir: Path
     log_path: Path
     process: subprocess.Popen
@@ -120,13 +125,13 @@ def start_live_server(tmp_path_factory):
         root = tmp_path_factory.mktemp(f"e2e-{name}")
         data_dir = root / "data"
         log_path = root / "server.log"
-        port = _free_port()
+        port, smtp_port = _free_port(), _free_port()
+        command = [sys.executable, "-m", "portal.cli", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
+                   "--smtp-port", str(smtp_port)]
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "portal.cli", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=root, env=_server_env(data_dir), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            )
-        server = LiveServer(f"http://127.0.0.1:{port}", data_dir, log_path, process)
+            process = subprocess.Popen(command, cwd=root, env=_server_env(data_dir), stdin=subprocess.DEVNULL,
+                                       stdout=log, stderr=subprocess.STDOUT)
+        server = LiveServer(f"http://127.0.0.1:{port}", smtp_port, data_dir, log_path, process)
         started.append(server)
         _wait_until_up(server)
         return server
