@@ -65,3 +65,10 @@ def register_commands(portal):
 
     return [Command("smtpd", "run the SMTP server for mail from outside", smtpd_command,
                     ((("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 2525})))]
+
+
+@hookimpl
+def register_task_handlers(portal):
+    from plugins.webmail.relay import HANDLER
+
+    return {"webmail.relay": HANDLER}
