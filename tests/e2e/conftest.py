@@ -59,7 +59,11 @@ ACCOUNT_OF = {
     # chenjing and sunli log in on lockout_server only, so on live_server they are free:
     "webmail_hostile": "chenjing",
     "webmail_live": "sunli",
+    "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
+    "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
 }
+# Every demo account with TOTP is taken on live_server now: a further test that logs in with a
+# code must share an account and wait for the next 30 s step, or log in with a recovery code.
 
 
 @dataclass
