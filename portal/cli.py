@@ -204,7 +204,9 @@ def run_plugin_command(argv: list[str], settings: Settings) -> int:
 
         await _prepare(app, seed=False, verbose=False)
         try:
-            return await commands[args.command].run(portal, args)
+            # The application's lifespan starts what commands share with it (event channels).
+            async with app.lifespan():
+                return await commands[args.command].run(portal, args)
         finally:
             await close_engine()
 

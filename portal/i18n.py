@@ -79,6 +79,15 @@ def ngettext(singular: str, plural: str, n: int, **variables) -> str:
 _ = gettext
 
 
+def raw_gettext(message: str) -> str:
+    """The translation without formatting (Jinja's newstyle gettext formats it itself)."""
+    return _translations().gettext(message)
+
+
+def raw_ngettext(singular: str, plural: str, n: int) -> str:
+    return _translations().ngettext(singular, plural, n)
+
+
 def negotiate(accept_language: str | None) -> str | None:
     """The best supported locale for an Accept-Language header, or None."""
     if not accept_language:

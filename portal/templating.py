@@ -135,7 +135,7 @@ class Templates:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+        env.install_gettext_callables(i18n.raw_gettext, i18n.raw_ngettext, newstyle=True)
         env.globals.update(self.globals)
         env.globals["theme_name"] = theme_name
         env.globals["static"] = lambda root, path: self.static.url(root, path, theme_name)
