@@ -107,13 +107,14 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
         middleware=[
             SecurityHeadersMiddleware(),
             ServerSideSessionConfig(
-                key="portal_session", max_age=12 * 3600, secure=settings.secure_cookies, samesite="lax", httponly=True
+                key="portal_session", max_age=12 * 3600, secure=settings.secure_cookies, samesite="lax", httponly=True,
+                exclude=["^/static/"],
             ).middleware,
             current_user_middleware,
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key, cookie_name="portal_csrf", cookie_secure=settings.secure_cookies,
-            cookie_httponly=True, cookie_samesite="lax", header_name="x-csrftoken",
+            cookie_httponly=True, cookie_samesite="lax", header_name="x-csrftoken", exclude=["^/static/"],
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         stores={"sessions": session_store},

@@ -160,7 +160,10 @@ async def enrol_submit(request: Request) -> Response:
     user_id = _pending_user_id(request)
     context = await _enrolment_context(request, user_id)
     form = await _form(request)
-    codes = await services.enrol_totp(user_id, context["secret"], form.get("code", ""))
+    client = _client(request)
+    if (await services.lock_state(portal_of(request).settings, "", client.ip)).locked:
+        return await render(request, "auth/enrol.html", status_code=429, error=_lock_message(None), **context)
+    codes = await services.enrol_totp(user_id, context["secret"], form.get("code", ""), client)
     if codes is None:
         return await render(request, "auth/enrol.html", status_code=400,
                             error=_("The code does not match. Check the time on your phone and enter the current code."), **context)

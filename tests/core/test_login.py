@@ -122,3 +122,14 @@ async def test_next_parameter_only_redirects_within_the_site(client, make_user):
     await post_form(client, "/login", {"username": "ken", "password": user.password, "next": "//evil.example/x"})
     response = await post_form(client, "/login/verify", {"code": user.totp_code()})
     assert response.headers["location"] == "/"
+
+
+async def test_wrong_enrolment_codes_count_towards_the_lockout(client, make_user):
+    user = await make_user("lena", enrolled=False)
+    await post_form(client, "/login", {"username": "lena", "password": user.password})
+    await client.get("/login/enrol")
+    for _ in range(5):
+        assert (await post_form(client, "/login/enrol", {"code": "000000"})).status_code == 400
+    assert (await post_form(client, "/login/enrol", {"code": "000000"})).status_code == 429
+    attempts = await LoginAttempt.select().where((LoginAttempt.username == "lena") & (LoginAttempt.result == "bad_code"))
+    assert len(attempts) == 5

@@ -168,3 +168,14 @@ async def test_pages_need_login(client):
         response = await client.get(path)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?next=")
+
+
+async def test_static_files_set_no_cookies(make_app):
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(make_app(), base_url="http://127.0.0.1") as fresh:
+        page = await fresh.get("/login")
+        url = re.search(r'href="(/static/core/favicon\.[0-9a-f]{10}\.svg)"', page.text).group(1)
+        fresh.cookies.clear()
+        response = await fresh.get(url)
+    assert response.status_code == 200 and "set-cookie" not in response.headers
