@@ -31,6 +31,11 @@ def register_templates(portal):
 
 
 @hookimpl
+def register_static(portal):
+    return HERE / "static"
+
+
+@hookimpl
 def register_locales(portal):
     return HERE / "locale"
 
@@ -43,7 +48,18 @@ def register_permissions(portal):
 @hookimpl
 def menu_items(portal, user):
     if user.can("webmail.use"):
-        return [MenuItem(portal.gettext("Mailbox"), "/webmail", section=NAME, order=10)]
+        return _menu_item(portal, user)
+
+
+async def _menu_item(portal, user):
+    """The menu entry with the inbox's unread count; webmail.js keeps the badge current."""
+    from markupsafe import Markup, escape
+
+    from plugins.webmail.services import unread_for_owner
+
+    unread = await unread_for_owner(user.id)
+    badge = Markup(' <span class="badge" data-webmail-unread{}>{}</span>').format(Markup("" if unread else " hidden"), unread)
+    return [MenuItem(escape(portal.gettext("Mailbox")) + badge, "/webmail", section=NAME, order=10)]
 
 
 @hookimpl

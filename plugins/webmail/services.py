@@ -245,3 +245,57 @@ async def apply_action(mailbox_id: int, message_ids: list[int], action: str, tar
 
 async def mailbox_of(user) -> dict:
     return await ensure_mailbox(user.id)
+
+
+# Reading pages (MAIL-1, MAIL-18): custom folders, unread counts per folder, trusted image senders.
+
+async def folder_unread_counts(mailbox_id: int) -> dict[int, int]:
+    """Unread messages of each folder of the mailbox, by folder id (folders without any are absent)."""
+    from piccolo.query.functions.aggregate import Count
+
+    rows = await (Message.select(Message.folder, Count(Message.id, alias="n"))
+                  .where((Message.mailbox == mailbox_id) & (Message.seen == False))  # noqa: E712
+                  .group_by(Message.folder))
+    return {r["folder"]: r["n"] for r in rows}
+
+
+async def unread_for_owner(user_id: int) -> int:
+    """The inbox's unread count for the menu badge; 0 (and no mailbox created) when he has none yet."""
+    mailbox = await Mailbox.select(Mailbox.id).where(Mailbox.owner == user_id).first()
+    return await unread_count(mailbox["id"]) if mailbox else 0
+
+
+MAX_CUSTOM_FOLDERS = 200
+
+
+async def create_folder(mailbox_id: int, name: str) -> int:
+    """A custom folder; ActionError for an empty, too long or duplicate name (system ones included)."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 100:
+        raise ActionError("name")
+    folders = await folders_of(mailbox_id)
+    if any(f["name"].lower() == name.lower() for f in folders) or name.lower() in SYSTEM_FOLDERS:
+        raise ActionError("duplicate")
+    if len(folders) >= MAX_CUSTOM_FOLDERS:
+        raise ActionError("too many")
+    async with write_transaction():
+        rows = await Folder.insert(Folder(mailbox=mailbox_id, name=name, kind="custom", position=100)).returning(Folder.id)
+    return rows[0]["id"]
+
+
+async def images_trusted(mailbox_id: int, sender_address: str) -> bool:
+    from plugins.webmail.tables import TrustedImageSender
+
+    address = (sender_address or "").strip().lower()
+    return bool(address) and await TrustedImageSender.exists().where(
+        (TrustedImageSender.mailbox == mailbox_id) & (TrustedImageSender.sender_address == address))
+
+
+async def trust_image_sender(mailbox_id: int, sender_address: str) -> None:
+    from plugins.webmail.tables import TrustedImageSender
+
+    address = (sender_address or "").strip().lower()[:254]
+    if not address or await images_trusted(mailbox_id, address):
+        return
+    async with write_transaction():
+        await TrustedImageSender.insert(TrustedImageSender(mailbox=mailbox_id, sender_address=address))
