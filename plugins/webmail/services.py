@@ -5,6 +5,7 @@ Handlers and the SMTP server call these; tests call them without HTTP or SMTP.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from plugins.webmail.blobs import blob_store
@@ -12,6 +13,7 @@ from plugins.webmail.tables import Delivery, Folder, Mailbox, Message
 from portal.accounts.tables import Unit, User
 from portal.db import write_transaction
 
+log = logging.getLogger("portal.webmail")
 SYSTEM_FOLDERS = ("inbox", "drafts", "sent", "trash", "spam")
 SORTS = {"date": Message.received_at, "sender": Message.sender_address, "subject": Message.subject, "size": Message.size}
 PAGE_SIZE = 50
@@ -140,14 +142,20 @@ async def deliver_to_inboxes(portal, raw: bytes, mailbox_ids: list[int], deliver
     parsed = parse_message(raw)
     stored = await store_message(portal, raw, [(m, "inbox") for m in mailbox_ids], delivery_ids=delivery_ids, parsed=parsed)
     for item in stored:
-        portal.notify(item.owner_id, "mail", subject=parsed.subject[:120], sender=parsed.sender_name or parsed.sender_address,
-                      unread=await unread_count(item.mailbox_id), url=f"/webmail/message/{item.message_id}")
+        try:
+            portal.notify(item.owner_id, "mail", subject=parsed.subject[:120], sender=parsed.sender_name or parsed.sender_address,
+                          unread=await unread_count(item.mailbox_id), url=f"/webmail/message/{item.message_id}")
+        except Exception:
+            # The mail is stored: a missed announcement must not turn into a failed delivery.
+            log.warning("could not announce message %s", item.message_id, exc_info=True)
     return stored
 
 
 async def unread_count(mailbox_id: int) -> int:
     inbox = await folder_id(mailbox_id, "inbox")
-    return await Message.count().where((Message.folder == inbox) & (Message.seen == False))  # noqa: E712
+    return await Message.count().where(
+        (Message.mailbox == mailbox_id) & (Message.seen == False) & (Message.folder == inbox)  # noqa: E712
+    )
 
 
 @dataclass(frozen=True)
