@@ -456,3 +456,17 @@ async def test_live_script_is_static_and_asks_for_notifications_only_on_click(ap
     assert 'new EventSource("/events")' in script and '"mail"' in script
     assert script.index("requestPermission") > script.index('addEventListener("click"')
     assert 'role="status"' in page.text and "data-webmail-notify hidden" in page.text
+
+
+async def test_message_page_offers_reply_reply_all_and_forward(client, make_user):
+    unit = await create_unit(None, UnitForm("回复测试单位", "reply-unit", "county", None, "reply.gov.example", ""))
+    user = await make_user("replier", unit_id=unit)
+    mailbox = await ensure_mailbox(user.id)
+    raw = b"From: a@example.org\r\nTo: replier@reply.gov.example\r\nSubject: hello\r\n\r\nbody\r\n"
+    stored = await deliver_to_inboxes(client.app.state.portal, raw, [mailbox["id"]])
+    await login_as(client, user)
+    page = await client.get(f"/webmail/message/{stored[0].message_id}", headers={"accept-language": "en"})
+    for action in ("reply", "reply-all", "forward"):
+        href = f"/webmail/message/{stored[0].message_id}/{action}"
+        assert f'href="{href}"' in page.text
+        assert (await client.get(href)).status_code == 200
