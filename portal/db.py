@@ -39,6 +39,8 @@ class PortalSQLiteEngine(SQLiteEngine):
     """
 
     _shared: aiosqlite.Connection | None = None
+    _writer: aiosqlite.Connection | None = None
+    _locks: weakref.WeakKeyDictionary | None = None
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
@@ -49,7 +51,26 @@ class PortalSQLiteEngine(SQLiteEngine):
         return connection
 
     async def get_connection(self):
-        return await self._connect()
+        """The writer connection, leased to one transaction at a time (SQLite has one writer
+        anyway); opening a connection and its thread per transaction cost more than the write."""
+        lock = self._writer_lock()
+        await lock.acquire()
+        try:
+            if self._writer is None:
+                self._writer = await self._connect()
+        except BaseException:
+            lock.release()
+            raise
+        return _LeasedConnection(self._writer, lock)
+
+    def _writer_lock(self) -> asyncio.Lock:
+        if self._locks is None:
+            self._locks = weakref.WeakKeyDictionary()
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
 
     async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
         if self._shared is None:
@@ -58,9 +79,28 @@ class PortalSQLiteEngine(SQLiteEngine):
             return await cursor.fetchall()
 
     async def close(self) -> None:
-        if self._shared is not None:
-            await self._shared.close()
-            self._shared = None
+        for name in ("_shared", "_writer"):
+            connection = getattr(self, name)
+            if connection is not None:
+                await connection.close()
+                setattr(self, name, None)
+
+
+class _LeasedConnection:
+    """The engine's writer connection as one transaction sees it: closing it ends the lease."""
+
+    def __init__(self, connection: aiosqlite.Connection, lock: asyncio.Lock):
+        object.__setattr__(self, "_connection", connection)
+        object.__setattr__(self, "_lock", lock)
+
+    def __getattr__(self, name: str):
+        return getattr(self._connection, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._connection, name, value)
+
+    async def close(self) -> None:
+        self._lock.release()
 
 
 class PortalPostgresEngine(PostgresEngine):
