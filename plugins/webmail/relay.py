@@ -64,9 +64,10 @@ def retry_delay(waiting: timedelta) -> float:
     return seconds * random.uniform(0.9, 1.1)
 
 
-async def _load(delivery_id: int) -> tuple[dict, dict] | None:
+async def _load_unfinished(delivery_id: int) -> tuple[dict, dict] | None:
+    """The delivery and its outgoing message, or None when it is gone or already final."""
     delivery = await Delivery.select().where(Delivery.id == delivery_id).first()
-    if delivery is None:
+    if delivery is None or delivery["status"] in FINAL:
         return None
     outgoing = await Outgoing.select(Outgoing.id, Outgoing.created_at, Outgoing.mailbox,
                                      Outgoing.mailbox.address.as_alias("sender")).where(
@@ -85,12 +86,10 @@ def _answer(code: int | None, message: str) -> str:
 
 
 async def run(portal, payload: dict) -> None:
-    found = await _load(int(payload["delivery_id"]))
+    found = await _load_unfinished(int(payload["delivery_id"]))
     if found is None:
         return
     delivery, outgoing = found
-    if delivery["status"] in FINAL:
-        return
     waiting = _now() - outgoing["created_at"]
     raw = blob_store(portal).get(delivery["blob_sha"])
 
@@ -154,12 +153,10 @@ async def _defer(delivery_id: int, detail: str, waiting: timedelta) -> None:
 
 async def on_failure(portal, payload: dict, error: str) -> None:
     """The job gave up: the delivery failed for good, and the sender learns of it."""
-    found = await _load(int(payload["delivery_id"]))
+    found = await _load_unfinished(int(payload["delivery_id"]))
     if found is None:
         return
     delivery, outgoing = found
-    if delivery["status"] in FINAL:
-        return
     detail = delivery["detail"] or error
     await _set(delivery["id"], "failed", detail)
     try:
