@@ -51,6 +51,17 @@ ACCOUNTS = [
     DemoAccount("zhoujie", "周杰", ("data_officer", "staff"), "大数据局", "MJQXGZJQGIZTINJWMJQXGZJQGIZTINJA"),
     DemoAccount("wuhong", "吴红", ("publisher", "staff"), "办公室", "NFXHG5DBNRWGC5DJNFXHG5DBNRWGC5DA"),
     DemoAccount("enrol", "新用户", ("staff",), "农业农村局", None),
+    # Staff of the township and the county's other offices (also the accounts later end-to-end tests log in with).
+    DemoAccount("heqiang", "何强", ("staff",), "党政办", "YWL42NGVGHVE3FX37373IRJVJA7M7QYL", unit="dongzhen"),
+    DemoAccount("guoli", "郭丽", ("staff",), "党政办", "QHMPTWXQ7EIZFFNFZKFRVBYEZH6KCJRN", unit="dongzhen"),
+    DemoAccount("majun", "马军", ("staff",), "党政办", "YZY7FEVNLQUFWVW7KDYDUYCPLMK35KB2", unit="dongzhen"),
+    DemoAccount("linfeng", "林峰", ("staff",), "农业农村局", "CGFPHMEXLUSCDWGWTRSEGVNWYCDLXNCG"),
+    DemoAccount("xuyan", "徐燕", ("staff",), "农业农村局", "Y2DWYHAELLLZDVUNMYTEJVRNA2AWV6QX"),
+    DemoAccount("gaoming", "高明", ("staff",), "大数据局", "4USKXF5GGYIFM4PVDOXAF7EOSL57ZA4C"),
+    DemoAccount("luohui", "罗慧", ("staff",), "大数据局", "JGN3HCLG3CPDBPA7VJCWKH7SSSX6ZEO7"),
+    DemoAccount("songtao", "宋涛", ("staff",), "办公室", "YN4TLIKDMBMMZIICM3CG3NFZOMDYMGQI"),
+    DemoAccount("tangxue", "唐雪", ("staff",), "办公室", "TDLP6O327W2KVRKLZ7AHGE5H7IJD6WIT"),
+    DemoAccount("hanbing", "韩冰", ("staff",), "办公室", "TBB5BB7HUT6GVHFJTYPQ2S4JY67QQYIB"),
 ]
 
 

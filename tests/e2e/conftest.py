@@ -62,8 +62,8 @@ ACCOUNT_OF = {
     "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
 }
-# Every demo account with TOTP is taken on live_server now: a further test that logs in with a
-# code must share an account and wait for the next 30 s step, or log in with a recovery code.
+# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
+# xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
 
 
 @dataclass
