@@ -72,6 +72,7 @@ async def test_without_levels_the_built_in_limits_apply(client, people):
 
 async def test_administrator_creates_a_level_and_assigns_users(client, app, admin, people):
     await login_as(client, admin)
+    assert 'href="/webmail/admin/levels"' in (await client.get("/admin")).text, "the admin_items hook adds the link"
     page = await client.get("/webmail/admin/levels")
     assert page.status_code == 200 and "/webmail/admin/levels" in page.text
     response = await post_form(client, "/webmail/admin/levels", form(name="基层标准", quota="100", size="10", recipients="20",
