@@ -109,6 +109,12 @@ def menu_items(portal, user):
 
 
 @hookspec
+def admin_items(portal, user):
+    """Return a list of :class:`portal.api.MenuItem`: links to the plugin's administration
+    pages for ``user``, shown in the navigation of every administration page."""
+
+
+@hookspec
 def dashboard_items(portal, user):
     """Return a list of :class:`portal.api.DashboardItem` for the home page of ``user``."""
 

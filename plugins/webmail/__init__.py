@@ -12,17 +12,19 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.webmail.tables import Delivery, Folder, Mailbox, Message, Outgoing, TrustedImageSender
+    from plugins.webmail.tables import Delivery, Folder, Mailbox, Message, Outgoing, ServiceLevel, TrustedImageSender
 
-    return TableSet(NAME, [Mailbox, Folder, Message, Outgoing, Delivery, TrustedImageSender], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, [ServiceLevel, Mailbox, Folder, Message, Outgoing, Delivery, TrustedImageSender],
+                    Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
 def register_routes(portal):
+    from plugins.webmail.admin import ADMIN_ROUTES
     from plugins.webmail.compose import COMPOSE_ROUTES
     from plugins.webmail.routes import ROUTES
 
-    return [*ROUTES, *COMPOSE_ROUTES]
+    return [*ROUTES, *COMPOSE_ROUTES, *ADMIN_ROUTES]
 
 
 @hookimpl
@@ -42,7 +44,8 @@ def register_locales(portal):
 
 @hookimpl
 def register_permissions(portal):
-    return [Permission("webmail.use", portal.gettext("Use the mailbox"), roles=("staff",))]
+    return [Permission("webmail.use", portal.gettext("Use the mailbox"), roles=("staff",)),
+            Permission("webmail.admin", portal.gettext("Administer the mail system"), roles=("admin",))]
 
 
 @hookimpl
@@ -60,6 +63,12 @@ async def _menu_item(portal, user):
     unread = await unread_for_owner(user.id)
     badge = Markup(' <span class="badge" data-webmail-unread{}>{}</span>').format(Markup("" if unread else " hidden"), unread)
     return [MenuItem(escape(portal.gettext("Mailbox")) + badge, "/webmail", section=NAME, order=10)]
+
+
+@hookimpl
+def admin_items(portal, user):
+    if user.can("webmail.admin"):
+        return [MenuItem(portal.gettext("Service levels"), "/webmail/admin/levels", section=NAME, order=10)]
 
 
 @hookimpl

@@ -15,6 +15,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 
 from plugins.webmail import sending
+from plugins.webmail.levels import limits_for_mailbox
 from plugins.webmail.blobs import blob_store
 from plugins.webmail.mime import parse_message
 from plugins.webmail.services import get_message, mailbox_of
@@ -40,7 +41,7 @@ def status_labels() -> dict[str, str]:
 
 
 def detail_label(detail: str) -> str:
-    known = {"no such user": _("No such user")}
+    known = {"no such user": _("No such user"), "mailbox full": _("The recipient's mailbox is full")}
     return known.get(detail, detail)
 
 
@@ -86,11 +87,13 @@ async def _page(request: Request, values: dict[str, Any], errors: dict[str, str]
     if unit is None and "unit" not in values:
         unit = current_user(request).unit_id
     carried = await _carried(request, values.get("source_id"))
+    limits = await limits_for_mailbox(await mailbox_of(current_user(request)))
+    limit = min(sending.max_message_bytes(portal_of(request)), limits.max_message_bytes)
     return await render(
         request, "webmail/compose.html", fragment="webmail/_compose_directory.html", status_code=status_code,
         values=values, errors=errors or {}, notice=notice, carried=carried, original_subject=original_subject,
-        directory=await sending.directory(unit), limit_mb=round(sending.max_message_bytes(portal_of(request)) / 1048576, 1),
-        max_recipients=sending.MAX_RECIPIENTS,
+        directory=await sending.directory(unit), limit_mb=round(limit / 1048576, 1),
+        max_recipients=min(sending.MAX_RECIPIENTS, limits.max_recipients), limits=limits,
     )
 
 

@@ -24,6 +24,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 
 from plugins.webmail.blobs import blob_store
+from plugins.webmail.levels import BUILT_IN, Limits, limits_for_mailbox, room_for
 from plugins.webmail.mime import attachment_bytes, decode_header_value, parse_message, safe_filename
 from plugins.webmail.services import (
     deliver_to_inboxes,
@@ -143,8 +144,9 @@ async def _resolved_attachments(portal, mailbox_id: int, draft: Draft) -> list[t
     return files
 
 
-def validate(portal, draft: Draft, files: list[tuple[str, str, bytes]], *, sending: bool) -> Draft:
-    """The draft with addresses normalised; raises ValidationError with a message per field."""
+def validate(portal, draft: Draft, files: list[tuple[str, str, bytes]], *, sending: bool, limits: Limits = BUILT_IN) -> Draft:
+    """The draft with addresses normalised; raises ValidationError with a message per field.
+    ``limits`` are the sender's service level (MAIL-12): recipients, message size, mass send."""
     errors: dict[str, str] = {}
     lists = {}
     for name in ("to", "cc", "bcc"):
@@ -156,13 +158,16 @@ def validate(portal, draft: Draft, files: list[tuple[str, str, bytes]], *, sendi
     everyone = {a for name in ("to", "cc", "bcc") for a in lists[name]}
     if sending and not everyone and "to" not in errors:
         errors["to"] = _("Enter at least one recipient.")
-    if len(everyone) > MAX_RECIPIENTS:
-        errors["to"] = _("At most %(count)s recipients, please.", count=MAX_RECIPIENTS)
+    most = min(MAX_RECIPIENTS, limits.max_recipients)
+    if len(everyone) > most:
+        errors["to"] = _("At most %(count)s recipients, please.", count=most)
+    if draft.separate_display and not limits.allows("mass_send"):
+        errors["separate_display"] = _("Your service level does not include mass send with separate display.")
     if len(draft.subject) > MAX_SUBJECT or "\n" in draft.subject or "\r" in draft.subject:
         errors["subject"] = _("Enter a subject of at most %(count)s characters on one line.", count=MAX_SUBJECT)
     if len(draft.body) > MAX_BODY:
         errors["body"] = _("The text is too long: at most %(count)s characters.", count=MAX_BODY)
-    limit = max_message_bytes(portal)
+    limit = min(max_message_bytes(portal), limits.max_message_bytes)
     if len(files) > MAX_ATTACHMENTS:
         errors["attachments"] = _("At most %(count)s attachments, please.", count=MAX_ATTACHMENTS)
     elif sum(len(d) for _n, _c, d in files) + len(draft.body.encode()) > limit:
@@ -238,8 +243,9 @@ async def _sender(user) -> dict:
 async def send(portal, user, draft: Draft) -> int:
     """Send ``draft`` as ``user``; returns the ``Outgoing`` id. Raises ValidationError."""
     mailbox = await _sender(user)
+    limits = await limits_for_mailbox(mailbox)
     files = await _resolved_attachments(portal, mailbox["id"], draft)
-    draft = validate(portal, draft, files, sending=True)
+    draft = validate(portal, draft, files, sending=True, limits=limits)
     address = mailbox["address"]
     sender_name = user.display_name or ""
     message_id = email.utils.make_msgid(domain=_domain(address) or "localhost")
@@ -253,6 +259,7 @@ async def send(portal, user, draft: Draft) -> int:
                   references=draft.references)
     # What the sender keeps shows every recipient, Bcc included; what recipients get never has Bcc.
     sent_copy = build_message(to=draft.to, cc=draft.cc, bcc=draft.bcc, **common)
+    _check_room(mailbox, len(sent_copy))
     if draft.separate_display:
         copies = {r: build_message(to=[r], cc=[], **common) for r in recipients}
     else:
@@ -262,11 +269,18 @@ async def send(portal, user, draft: Draft) -> int:
     shas = {r: store.put(raw) for r, raw in copies.items()}
 
     domains = await local_domains()
+    outside = [r for r in recipients if _domain(r) not in domains]
+    if outside and not limits.allows("external_sending"):
+        raise ValidationError({"to": _("Your service level does not allow sending outside the organisation: %(addresses)s",
+                                       addresses=", ".join(outside[:5]))})
     internal: dict[str, int | None] = {}
+    full: set[str] = set()
     for r in recipients:
         if _domain(r) in domains:
             found = await find_mailbox(r)
             internal[r] = found["id"] if found else None
+            if found is not None and not room_for(found, len(copies[r])):
+                full.add(r)
 
     async with write_transaction():
         stored = await store_message(portal, sent_copy, [(mailbox["id"], "sent")], seen=True)
@@ -276,10 +290,10 @@ async def send(portal, user, draft: Draft) -> int:
         deliveries: dict[str, int] = {}
         for r in recipients:
             is_internal = r in internal
-            missing = is_internal and internal[r] is None
+            refused = "no such user" if is_internal and internal[r] is None else "mailbox full" if r in full else ""
             row = await Delivery.insert(Delivery(
                 outgoing=outgoing_id, recipient=r, internal=is_internal, blob_sha=shas[r],
-                status="failed" if missing else "queued", detail="no such user" if missing else "",
+                status="failed" if refused else "queued", detail=refused,
             )).returning(Delivery.id)
             deliveries[r] = row[0]["id"]
             if not is_internal:
@@ -287,8 +301,14 @@ async def send(portal, user, draft: Draft) -> int:
         if draft.draft_id is not None:
             await _remove_draft(mailbox["id"], draft.draft_id)
 
-    await _deliver_internal(portal, {r: m for r, m in internal.items() if m is not None}, copies, deliveries)
+    await _deliver_internal(portal, {r: m for r, m in internal.items() if m is not None and r not in full}, copies, deliveries)
     return outgoing_id
+
+
+def _check_room(mailbox: dict, size: int) -> None:
+    """The sender keeps a copy (Sent, Drafts): refuse when his own mailbox has no room for it."""
+    if not room_for(mailbox, size):
+        raise ValidationError({"attachments": _("Your mailbox is full: delete messages and empty the trash, then try again.")})
 
 
 async def _deliver_internal(portal, mailboxes: dict[str, int], copies: dict[str, bytes], deliveries: dict[str, int]) -> None:
@@ -330,8 +350,9 @@ async def _remove_draft(mailbox_id: int, message_id: int) -> None:
 async def save_draft(portal, user, draft: Draft) -> int:
     """Store the draft in Drafts, replacing its previous version; returns the new message id."""
     mailbox = await _sender(user)
+    limits = await limits_for_mailbox(mailbox)
     files = await _resolved_attachments(portal, mailbox["id"], draft)
-    draft = validate(portal, draft, files, sending=False)
+    draft = validate(portal, draft, files, sending=False, limits=limits)
     address = mailbox["address"]
     raw = build_message(
         sender_name=user.display_name or "", sender_address=address, to=draft.to, cc=draft.cc, bcc=draft.bcc,
@@ -340,6 +361,7 @@ async def save_draft(portal, user, draft: Draft) -> int:
         in_reply_to=draft.in_reply_to, references=draft.references,
         extra_headers={DRAFT_SEPARATE: "yes"} if draft.separate_display else None,
     )
+    _check_room(mailbox, len(raw))
     async with write_transaction():
         if draft.draft_id is not None:
             await _remove_draft(mailbox["id"], draft.draft_id)

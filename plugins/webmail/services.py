@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 
 from plugins.webmail.blobs import blob_store
+from plugins.webmail.levels import default_quota
 from plugins.webmail.tables import Delivery, Folder, Mailbox, Message
 from portal.accounts.tables import Unit, User
 from portal.db import write_transaction
@@ -62,7 +63,7 @@ async def ensure_mailbox(user_id: int) -> dict:
     async with write_transaction():
         mailbox = await Mailbox.select().where(Mailbox.owner == user_id).first()
         if mailbox is None:
-            await Mailbox.insert(Mailbox(owner=user_id, address=address))
+            await Mailbox.insert(Mailbox(owner=user_id, address=address, quota_bytes=await default_quota()))
             mailbox = await Mailbox.select().where(Mailbox.owner == user_id).first()
             await Folder.insert(*[Folder(mailbox=mailbox["id"], name=kind, kind=kind, position=n)
                                   for n, kind in enumerate(SYSTEM_FOLDERS)])

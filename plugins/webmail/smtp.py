@@ -13,6 +13,7 @@ import logging
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from plugins.webmail.levels import limits_for_mailbox, room_for
 from plugins.webmail.services import deliver_to_inboxes, find_mailbox, local_domains
 
 log = logging.getLogger("portal.webmail.smtp")
@@ -31,20 +32,49 @@ class InboundHandler:
             return "550 5.7.1 Relaying denied: not a domain of this portal"
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
-        if await find_mailbox(address) is None:
+        mailbox = await find_mailbox(address)
+        if mailbox is None:
             return "550 5.1.1 No such user here"
+        refusal = await _refusal(mailbox, _declared_size(envelope) or 1)
+        if refusal:
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
+        raw = _with_trace(envelope.original_content or b"", session, envelope)
         try:
-            mailboxes = [(await find_mailbox(address))["id"] for address in envelope.rcpt_tos]
-            await deliver_to_inboxes(self.portal, _with_trace(raw, session, envelope), sorted(set(mailboxes)))
+            mailboxes = [await find_mailbox(address) for address in envelope.rcpt_tos]
+            for mailbox in mailboxes:
+                refusal = await _refusal(mailbox, len(raw))
+                if refusal:
+                    # One answer covers every recipient of the transaction: refuse it whole, so
+                    # the sender's server reports it and nothing is accepted and then dropped.
+                    return refusal
+            await deliver_to_inboxes(self.portal, raw, sorted({m["id"] for m in mailboxes}))
         except Exception:
             log.exception("could not store a message from %s", envelope.mail_from)
             return "451 4.3.0 Could not store the message now; please try again later"
         return "250 OK: stored"
+
+
+async def _refusal(mailbox: dict, size: int) -> str | None:
+    """552 when the recipient's service level (MAIL-12) has no room or takes no message this large."""
+    limits = await limits_for_mailbox(mailbox)
+    if size > limits.max_message_bytes:
+        return f"552 5.3.4 Message too big for <{mailbox['address']}>"
+    if not room_for(mailbox, size):
+        return f"552 5.2.2 Mailbox of <{mailbox['address']}> is full"
+    return None
+
+
+def _declared_size(envelope: Envelope) -> int:
+    """The SIZE the client declared with MAIL FROM (RFC 1870), else 0."""
+    for option in envelope.mail_options or []:
+        name, _, value = option.partition("=")
+        if name.upper() == "SIZE" and value.isdigit():
+            return int(value)
+    return 0
 
 
 def _with_trace(raw: bytes, session: Session, envelope: Envelope) -> bytes:

@@ -13,13 +13,33 @@ from portal.accounts.tables import User
 FOLDER_KINDS = ("inbox", "drafts", "sent", "trash", "spam", "custom")
 
 
+class ServiceLevel(Table, tablename="webmail_service_level"):
+    """A named service level (MAIL-12): quota, message limits and the features it allows.
+
+    ``features`` is a space-separated list of names from ``levels.FEATURES``. Mailboxes with no
+    level of their own get the default level (``is_default``).
+    """
+
+    name = Varchar(length=100, unique=True)
+    quota_bytes = BigInt(default=2 * 1024 * 1024 * 1024)
+    max_message_bytes = BigInt(default=25 * 1024 * 1024)
+    max_recipients = Integer(default=100)
+    features = Text(default="")
+    is_default = Boolean(default=False)
+
+
 class Mailbox(Table, tablename="webmail_mailbox"):
-    """One mailbox per account: its address and quota."""
+    """One mailbox per account: its address, service level and quota.
+
+    ``quota_bytes`` is the quota of the mailbox's level (or the default level), kept in step
+    by ``levels`` whenever a level or an assignment changes, so reading pages need no join.
+    """
 
     owner = ForeignKey(User, on_delete=OnDelete.cascade, unique=True)
     address = Varchar(length=254, unique=True, index=True)
     quota_bytes = BigInt(default=2 * 1024 * 1024 * 1024)
     used_bytes = BigInt(default=0)
+    level = ForeignKey(ServiceLevel, null=True, on_delete=OnDelete.set_null, index=True)
 
 
 class Folder(Table, tablename="webmail_folder"):

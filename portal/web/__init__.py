@@ -55,6 +55,9 @@ async def render(request: Request, template: str, *, status_code: int = 200, fra
     if user is not None and name == template:
         items = await gather_hook(portal.pm, "menu_items", portal=portal, user=user)
         context.setdefault("menu", sorted(items, key=lambda item: (item.order, item.label)))
+        if name.startswith("admin/") or context.get("admin_page"):
+            pages = await gather_hook(portal.pm, "admin_items", portal=portal, user=user)
+            context.setdefault("admin_menu", sorted(pages, key=lambda item: (item.order, item.label)))
     context.update(
         request=request,
         csrf_token=token,

@@ -61,6 +61,9 @@ ACCOUNT_OF = {
     "webmail_live": "sunli",
     "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
+    # Recovery codes (not TOTP): admin's code #3 and zhangwei's code #5, for test_webmail_levels.py.
+    "levels_admin": "admin",
+    "levels_user": "zhangwei",
 }
 # Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
 # xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
@@ -237,6 +240,16 @@ def log_in(page, account: dict) -> None:
     submit(page)
 
 
+def log_in_with_recovery_code(page, account: dict, index: int) -> None:
+    """Both steps with recovery code number ``index`` of ``portal demo --json`` (each works once)."""
+    enter_password(page, account["username"], account["password"])
+    assert page.url.endswith("/login/verify"), page.url
+    page.goto("/login/recovery")
+    page.fill("#code", account["recovery_codes"][index])
+    submit(page)
+    assert not page.url.endswith("/login/recovery"), page.url
+
+
 @pytest.fixture
 def e2e():
     """The helpers above, for the test modules (which ``--import-mode=importlib`` cannot import from)."""
@@ -248,4 +261,5 @@ class _Helpers:
     submit = staticmethod(submit)
     enter_password = staticmethod(enter_password)
     log_in = staticmethod(log_in)
+    log_in_with_recovery_code = staticmethod(log_in_with_recovery_code)
     totp_code = staticmethod(totp_code)
