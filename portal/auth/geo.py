@@ -46,6 +46,16 @@ MAX_ERRORS = 20
 KNOWN_PLACES_SHOWN = 5
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Loopback, private (RFC 1918), link-local and unique local (fc00::/7) addresses: the local
+# network. Not ``is_private``, which also counts documentation and other reserved ranges.
+LOCAL_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+    "::1/128", "fc00::/7", "fe80::/10",
+))
+
+
+def is_local(address: Address) -> bool:
+    return any(address in network for network in LOCAL_NETWORKS)
 
 
 class LibraryError(ValueError):
@@ -255,7 +265,7 @@ async def locate(ip: str) -> str:
             place = (await _source("csv", rows["csv"])).lookup(address)
             if place:
                 return place
-        if address.is_private or address.is_loopback or address.is_link_local:
+        if is_local(address):
             return LOCAL
         if "mmdb" in rows:
             return mmdb_place((await _source("mmdb", rows["mmdb"])).get(str(address)))
