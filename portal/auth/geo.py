@@ -220,8 +220,9 @@ def check_mmdb(path: Path) -> str:
             return str(metadata.database_type)
         finally:
             reader.close()
-    except Exception as error:  # maxminddb raises several kinds on a damaged file
-        raise LibraryError([_("This is not a MaxMind DB file (%(error)s).", error=str(error)[:200])]) from None
+    except Exception:  # maxminddb raises several kinds on a damaged file; its messages name our temporary file
+        log.info("refused a MaxMind DB upload", exc_info=True)
+        raise LibraryError([_("This is not a MaxMind DB file, or it is damaged.")]) from None
 
 
 # Locating ------------------------------------------------------------------------------------

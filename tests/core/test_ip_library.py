@@ -48,6 +48,14 @@ def city(country_iso: str, country: str, province: str, city_name: str) -> dict:
             "subdivisions": [{"names": {"zh-CN": province}}], "city": {"names": {"zh-CN": city_name, "en": "x"}}}
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Messages in English, as written in the code."""
+    set_locale("en")
+    yield
+    set_locale("zh_CN")
+
+
 # Parsing the CSV -----------------------------------------------------------------------------
 
 
@@ -306,6 +314,7 @@ async def log_in_from(client, user, ip: str):
 async def test_a_login_from_a_new_place_alerts_the_user(client, make_user, app, calls):
     user = await make_user("luke")
     portal = app.state.portal
+    client.headers["accept-language"] = "en"
     await geo.upload_csv(Admin, "a.csv", "10.0.0.0/8,山东省,济南市\n".encode())
     await log_in_from(client, user, "10.1.1.1")  # the first located login: nothing to compare with
     await log_in_from(client, user, "10.1.1.2")  # the same place
@@ -318,10 +327,10 @@ async def test_a_login_from_a_new_place_alerts_the_user(client, make_user, app, 
     assert (event["kind"], event["place"], event["ip"]) == ("login_alert", "北京市", "10.1.1.3")
     [(username, alert)] = calls
     assert (username, alert.kind, alert.place, alert.ip, alert.known_places) == ("luke", "new_place", "北京市", "10.1.1.3", ("山东省 济南市",))
-    assert "not logged in from before" in (await client.get("/", headers={"accept-language": "en"})).text
+    assert "not logged in from before" in (await client.get("/")).text
     records = await LoginAttempt.select().where(LoginAttempt.result == "ok").order_by(LoginAttempt.id)
     assert [(r["place"], r["new_place"]) for r in records] == [("山东省 济南市", False), ("山东省 济南市", False), ("北京市", True)]
-    page = await client.get("/account/logins", headers={"accept-language": "en"})
+    page = await client.get("/account/logins")
     assert page.text.count("New place</strong>") == 1 and "北京市" in page.text
     await post_form(client, "/logout")
     await log_in_from(client, user, "10.1.1.4")  # Beijing is known now

@@ -16,6 +16,7 @@ from portal.auth.restrictions import Rule, RuleForm, classify_terminal
 from portal.auth.security_tables import LoginRule
 from portal.auth.services import lock_state
 from portal.auth.tables import LoginAttempt
+from portal.i18n import set_locale
 from portal.testing import login_as, post_form
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -37,6 +38,16 @@ MAIL_CLIENT = "GovMailClient/3.2 (Windows NT 10.0)"
 def shanghai(year, month, day, hour, minute=0, second=0) -> datetime:
     """A Beijing time as the aware UTC datetime a server holds."""
     return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def english(request):
+    """Messages and pages in English, so the tests read them as written in the code."""
+    set_locale("en")
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").headers["accept-language"] = "en"
+    yield
+    set_locale("zh_CN")
 
 
 # Terminal types ------------------------------------------------------------------------------
@@ -190,11 +201,6 @@ def app(make_app, portal_plugins):
     return make_app(plugins=portal_plugins, trusted_proxies=("testclient",))
 
 
-@pytest.fixture(autouse=True)
-def english(request):
-    """Pages in English, so the tests read the messages as written in the code."""
-    if "client" in request.fixturenames:
-        request.getfixturevalue("client").headers["accept-language"] = "en"
 
 
 async def add_rule(**columns) -> int:
