@@ -61,9 +61,14 @@ ACCOUNT_OF = {
     "webmail_live": "sunli",
     "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
+    # test_login_security.py, on its own server:
+    "rule_network": "heqiang",
+    "rule_terminal": "guoli",
+    "rule_time": "majun",
+    "new_place": "luohui",
 }
-# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
-# xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
+# Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming, songtao, tangxue,
+# hanbing. Claim one here before using it.
 
 
 @dataclass
