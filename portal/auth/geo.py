@@ -14,14 +14,15 @@ mark on his login record.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import ipaddress
 import logging
 import os
+import re
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +45,8 @@ MAX_MMDB_BYTES = 128 * 1024 * 1024
 MAX_PART = 40
 MAX_ERRORS = 20
 KNOWN_PLACES_SHOWN = 5
+# Control and invisible formatting characters, not allowed in a place name.
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Loopback, private (RFC 1918), link-local and unique local (fc00::/7) addresses: the local
@@ -85,7 +88,7 @@ def _decode(data: bytes) -> str:
 
 
 def _bad_part(text: str) -> bool:
-    return len(text) > MAX_PART or any(unicodedata.category(c).startswith("C") for c in text)
+    return len(text) > MAX_PART or CONTROL_RE.search(text) is not None
 
 
 def parse_csv(data: bytes) -> list[tuple[str, str]]:
@@ -111,14 +114,13 @@ def parse_csv(data: bytes) -> list[tuple[str, str]]:
                 seen_content = True
                 continue
             seen_content = True
-            problem = _check_row(cells, first_line, line)
+            network, problem = _check_row(cells, first_line)
             if problem:
                 errors.append(_("Line %(line)s: %(problem)s", line=line, problem=problem))
                 if len(errors) >= MAX_ERRORS:
                     errors.append(_("Checking stopped after %(n)s errors.", n=MAX_ERRORS))
                     break
                 continue
-            network = str(ipaddress.ip_network(cells[0], strict=True))
             first_line[network] = line
             ranges.append((network, " ".join(c for c in cells[1:3] if c)))
             if len(ranges) > MAX_CSV_RANGES:
@@ -133,26 +135,27 @@ def parse_csv(data: bytes) -> list[tuple[str, str]]:
     return ranges
 
 
-def _check_row(cells: list[str], first_line: dict[str, int], line: int) -> str | None:
+def _check_row(cells: list[str], first_line: dict[str, int]) -> tuple[str, str | None]:
+    """The row's network, normalized, and what is wrong with the row (None when nothing)."""
     if len(cells) not in (2, 3):
-        return _("expected cidr,province,city (2 or 3 columns), found %(n)s columns.", n=len(cells))
+        return "", _("expected cidr,province,city (2 or 3 columns), found %(n)s columns.", n=len(cells))
     try:
         network = str(ipaddress.ip_network(cells[0], strict=True))
     except ValueError:
         try:
             loose = ipaddress.ip_network(cells[0], strict=False)
         except ValueError:
-            return _("%(item)s is not a network such as 10.1.0.0/16 or 2001:db8::/32.", item=cells[0][:60])
-        return _("%(item)s has bits set after the prefix: did you mean %(network)s?", item=cells[0][:60], network=str(loose))
+            return "", _("%(item)s is not a network such as 10.1.0.0/16 or 2001:db8::/32.", item=cells[0][:60])
+        return "", _("%(item)s has bits set after the prefix: did you mean %(network)s?", item=cells[0][:60], network=str(loose))
     if network in first_line:
-        return _("%(network)s is listed again (first on line %(first)s).", network=network, first=first_line[network])
+        return network, _("%(network)s is listed again (first on line %(first)s).", network=network, first=first_line[network])
     if not cells[1]:
-        return _("the province is empty.")
+        return network, _("the province is empty.")
     if any(_bad_part(c) for c in cells[1:]):
-        return _("a place name has more than %(n)s characters or control characters.", n=MAX_PART)
+        return network, _("a place name has more than %(n)s characters or control characters.", n=MAX_PART)
     if cells[1].startswith("@"):
-        return _("a place name cannot start with @.")
-    return None
+        return network, _("a place name cannot start with @.")
+    return network, None
 
 
 def csv_content(ranges: list[tuple[str, str]]) -> str:
@@ -165,9 +168,11 @@ class PrefixIndex:
     def __init__(self, content: str):
         self.tables: dict[tuple[int, int], dict[int, str]] = {}
         for line in content.splitlines():
+            # Normalized when stored: "<address>/<prefix length>\t<place>".
             raw, _sep, place = line.partition("\t")
-            network = ipaddress.ip_network(raw)
-            self.tables.setdefault((network.version, network.prefixlen), {})[int(network.network_address)] = place
+            address, _slash, prefixlen = raw.partition("/")
+            start = ipaddress.ip_address(address)
+            self.tables.setdefault((start.version, int(prefixlen)), {})[int(start)] = place
         self.order = sorted(self.tables, key=lambda key: -key[1])
 
     def lookup(self, address: Address) -> str:
@@ -244,7 +249,8 @@ async def _source(kind: str, row: dict):
         return cached.source
     if kind == "csv":
         content = await IpLibrary.select(IpLibrary.content).where(IpLibrary.kind == "csv").first()
-        source = PrefixIndex(content["content"] if content else "")
+        # About a second for 200,000 ranges: off the event loop.
+        source = await asyncio.to_thread(PrefixIndex, content["content"] if content else "")
     else:
         source = open_mmdb(Path(row["path"]))
     if cached is not None and kind == "mmdb":
@@ -296,7 +302,8 @@ async def _replace(kind: str, row: IpLibrary) -> None:
 
 async def upload_csv(actor: CurrentUser, filename: str, data: bytes, ip: str = "") -> int:
     """Replace the CSV ranges; a bad file raises LibraryError and the previous library stays."""
-    ranges = parse_csv(data)
+    # Seconds for the largest file: off the event loop (the thread keeps the request's language).
+    ranges = await asyncio.to_thread(parse_csv, data)
     content = csv_content(ranges)
     async with write_transaction():
         await _replace("csv", IpLibrary(kind="csv", filename=_filename(filename), entries=len(ranges), content=content,
@@ -310,11 +317,8 @@ def mmdb_folder(data_dir: Path) -> Path:
     return data_dir / "geoip"
 
 
-async def upload_mmdb(actor: CurrentUser, data_dir: Path, filename: str, data: bytes, ip: str = "") -> str:
-    """Keep a MaxMind DB file under the data directory and use it; LibraryError keeps the previous."""
-    if len(data) > MAX_MMDB_BYTES:
-        raise LibraryError([_("The file is larger than %(n)s MB.", n=MAX_MMDB_BYTES // (1024 * 1024))])
-    folder = mmdb_folder(data_dir)
+def _store_mmdb(folder: Path, data: bytes) -> tuple[str, Path, str]:
+    """Write the file under its SHA-256 once it proved to be a MaxMind DB: (sha, path, database type)."""
     folder.mkdir(parents=True, exist_ok=True)
     sha = hashlib.sha256(data).hexdigest()
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
@@ -329,6 +333,14 @@ async def upload_mmdb(actor: CurrentUser, data_dir: Path, filename: str, data: b
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+    return sha, target, database_type
+
+
+async def upload_mmdb(actor: CurrentUser, data_dir: Path, filename: str, data: bytes, ip: str = "") -> str:
+    """Keep a MaxMind DB file under the data directory and use it; LibraryError keeps the previous."""
+    if len(data) > MAX_MMDB_BYTES:
+        raise LibraryError([_("The file is larger than %(n)s MB.", n=MAX_MMDB_BYTES // (1024 * 1024))])
+    sha, target, database_type = await asyncio.to_thread(_store_mmdb, mmdb_folder(data_dir), data)
     previous = await IpLibrary.select(IpLibrary.path).where(IpLibrary.kind == "mmdb").first()
     async with write_transaction():
         await _replace("mmdb", IpLibrary(kind="mmdb", filename=_filename(filename), entries=0, sha256=sha,
