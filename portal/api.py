@@ -7,6 +7,7 @@ are not, except those the guide lists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -134,3 +135,20 @@ class CurrentUser:
     @property
     def is_admin(self) -> bool:
         return "core.admin" in self.permissions
+
+
+@dataclass(frozen=True)
+class LoginAlert:
+    """Something about a login the user should know of, given to ``on_login_alert``.
+
+    ``kind`` is ``new_place``: a login from a place the user had not logged in from before
+    (MAIL-20). ``place`` and ``known_places`` are as a person reads them (``山东省 济南市``);
+    ``at`` is an aware datetime (UTC).
+    """
+
+    kind: str
+    place: str
+    ip: str
+    user_agent: str
+    at: datetime
+    known_places: tuple[str, ...] = ()

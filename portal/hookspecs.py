@@ -148,6 +148,12 @@ def on_user_login(portal, user, ip):
 
 
 @hookspec
+def on_login_alert(portal, user, alert):
+    """A login of ``user`` needs his attention; ``alert`` is a :class:`portal.api.LoginAlert`
+    (a login from a place he had not used before). Tell him, e.g. by mail."""
+
+
+@hookspec
 def on_mail_received(portal, message, verdicts):
     """A mail was received; ``verdicts`` is a dict a scanner adds its verdict to.
 

@@ -78,6 +78,14 @@ def dashboard_items(portal, user):
 
 
 @hookimpl
+async def on_login_alert(portal, user, alert):
+    if user.can("webmail.use"):
+        from plugins.webmail.alerts import deliver_login_alert
+
+        await deliver_login_alert(portal, user, alert)
+
+
+@hookimpl
 def register_services(portal):
     from plugins.webmail.smtp import start_service
 

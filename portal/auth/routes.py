@@ -10,7 +10,7 @@ from litestar.params import FromQuery
 
 from portal.accounts.services import load_current_user
 from portal.accounts.tables import User
-from portal.auth import services, totp
+from portal.auth import geo, restrictions, services, totp
 from portal.i18n import gettext as _
 from portal.plugins import gather_hook
 from portal.web import client_ip, current_user, portal_of, redirect, render, safe_next
@@ -68,6 +68,9 @@ async def login_submit(request: Request) -> Response:
     if check.result != "ok":
         return await render(request, "auth/login.html", status_code=401, next=next_path, username=username,
                             error=_("Wrong username or password."))
+    refusal = await restrictions.login_refusal(username, check.user_id, _client(request))
+    if refusal:
+        return await render(request, "auth/login.html", status_code=403, next=next_path, username=username, error=refusal)
     request.clear_session()
     request.set_session({"pending_user": check.user_id, "pending_since": time.time(), "next": next_path,
                          **_kept_preferences(request)})
@@ -90,6 +93,9 @@ async def _complete_login(request: Request, user_id: int) -> str:
     request.set_session({"token": token, **kept})
     user = await load_current_user(user_id, portal.permissions)
     await gather_hook(portal.pm, "on_user_login", portal=portal, user=user, ip=client.ip)
+    if await geo.alert_new_place(portal, user):
+        request.session["flash"] = _("This login came from a place you have not logged in from before. "
+                                     "If it was not you, change your password now.")
     return next_path
 
 

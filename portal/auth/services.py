@@ -56,7 +56,10 @@ async def lock_state(settings: Settings, username: str, ip: str) -> LockState:
     return LockState(until > now(), until)
 
 
-async def record_attempt(username: str, client: Client, result: str, user_id: int | None = None) -> None:
+async def record_attempt(username: str, client: Client, result: str, user_id: int | None = None, reason: str = "") -> None:
+    """One row per attempt, located in the IP library (MAIL-20); ``reason`` of a refusal (MAIL-13)."""
+    from portal.auth.geo import locate
+
     await LoginAttempt.insert(
         LoginAttempt(
             username=username.lower()[:64],
@@ -64,6 +67,8 @@ async def record_attempt(username: str, client: Client, result: str, user_id: in
             ip=client.ip,
             user_agent=client.user_agent[:300],
             result=result,
+            reason=reason,
+            place=(await locate(client.ip))[:100],
         )
     )
 

@@ -1,6 +1,6 @@
 """Tables of authentication: login attempts, live sessions, recovery codes."""
 
-from piccolo.columns import ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -12,9 +12,15 @@ class LoginAttempt(Table, tablename="core_login_attempt"):
     user = ForeignKey(User, null=True, on_delete=OnDelete.cascade)
     ip = Varchar(length=45, index=True)
     user_agent = Varchar(length=300, default="")
-    # ok, bad_password, bad_code, unknown_user, locked, inactive
+    # ok, bad_password, bad_code, unknown_user, locked, inactive, restricted
     result = Varchar(length=20)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # Why a "restricted" login was refused: network, terminal or time (MAIL-13).
+    reason = Varchar(length=20, default="")
+    # Where the address is, from the IP library (MAIL-20); empty when unknown.
+    place = Varchar(length=100, default="")
+    # This successful login came from a place the user had not used before: he was alerted.
+    new_place = Boolean(default=False)
 
 
 class UserSession(Table, tablename="core_user_session"):

@@ -56,8 +56,11 @@ async def health(request: Request) -> Response:
 
 def core_route_handlers() -> list:
     from portal.accounts.routes import ACCOUNT_ROUTES
+    from portal.admin.ip_library import IP_LIBRARY_ROUTES
+    from portal.admin.login_rules import LOGIN_RULE_ROUTES
     from portal.admin.routes import ADMIN_ROUTES
     from portal.auth.routes import AUTH_ROUTES
     from portal.notify import NOTIFY_ROUTES
 
-    return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES, *NOTIFY_ROUTES]
+    return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES, *LOGIN_RULE_ROUTES, *IP_LIBRARY_ROUTES,
+            *NOTIFY_ROUTES]

@@ -64,9 +64,14 @@ ACCOUNT_OF = {
     # Recovery codes (not TOTP): admin's code #3 and zhangwei's code #5, for test_webmail_levels.py.
     "levels_admin": "admin",
     "levels_user": "zhangwei",
+    # test_login_security.py, on its own server:
+    "rule_network": "heqiang",
+    "rule_terminal": "guoli",
+    "rule_time": "majun",
+    "new_place": "luohui",
 }
-# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
-# xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
+# Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming, songtao, tangxue,
+# hanbing. Claim one here before using it.
 
 
 @dataclass
