@@ -9,7 +9,8 @@ import migrations
 from portal.accounts.tables import Department, RoleAssignment, Unit, User
 from portal.audit.tables import AuditEntry
 from portal.auth.tables import LoginAttempt, RecoveryCode, UserSession
-from portal.jobs.tables import QueuedJob
+from portal.health.tables import HealthReport
+from portal.jobs.tables import QueuedJob, Schedule
 
 
 class PluginState(Table, tablename="core_plugin_state"):
@@ -19,5 +20,6 @@ class PluginState(Table, tablename="core_plugin_state"):
     enabled = Boolean(default=False)
 
 
-CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState, QueuedJob]
+CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState, QueuedJob, Schedule,
+               HealthReport]
 CORE_MIGRATIONS = Path(migrations.__file__).parent / "core"
