@@ -61,6 +61,9 @@ ACCOUNT_OF = {
     "webmail_live": "sunli",
     "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
+    # admin with recovery codes #8 and #9 only (test_health_cert.py); his TOTP stays with "admin".
+    "certificate_upload": "admin",
+    "health_report": "admin",
 }
 # Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
 # xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
