@@ -69,7 +69,10 @@ def _serve_with_https(app, args, options: dict) -> int:
     print(f"Portal at https://{args.host}:{args.https_port}/ too, with the certificate uploaded on /admin/tls")
     if not app.state.portal.tls.available():
         print("No certificate has been uploaded yet: HTTPS refuses connections until one is.")
-    asyncio.run(Listeners(app, args.host, args.port, args.https_port, **options).serve())
+    try:
+        asyncio.run(Listeners(app, args.host, args.port, args.https_port, **options).serve())
+    except KeyboardInterrupt:  # uvicorn hands Ctrl+C on once it has shut down, as uvicorn.run does
+        pass
     return 0
 
 

@@ -19,6 +19,7 @@ import uuid
 from datetime import datetime, timezone
 
 from portal.accounts.services import ValidationError
+from portal.accounts.tables import User
 from portal.api import CurrentUser, SystemMessage
 from portal.audit.services import write_audit
 from portal.db import write_transaction
@@ -183,11 +184,14 @@ async def run_report(portal, payload: dict) -> None:
     report = await _report_of(cycle)
     if report is None:
         checks = await collect_checks(portal)
+        requester = payload.get("requested_by")
         async with write_transaction():
+            if requester is not None and not await User.exists().where(User.id == requester):
+                requester = None  # the account was deleted since it asked
             if not await HealthReport.exists().where(HealthReport.cycle == cycle):
                 await HealthReport.insert(HealthReport(
                     cycle=cycle, status=worst(c["status"] for c in checks), checks=checks,
-                    recipients=list(payload.get("recipients", [])), requested_by=payload.get("requested_by"),
+                    recipients=list(payload.get("recipients", [])), requested_by=requester,
                 ))
         report = await _report_of(cycle)
     if report["mailed_at"] is not None or not report["recipients"]:

@@ -249,6 +249,13 @@ async def test_a_failing_plugin_check_fails_the_report_but_not_the_job(make_app)
     assert report["mailed_at"] is None  # nobody to mail
 
 
+async def test_a_report_asked_for_by_a_deleted_account_is_still_made(app, make_user):
+    gone = await make_user("gone")
+    await User.delete().where(User.id == gone.id)
+    await run_report(app.state.portal, {"cycle": "manual:gone", "recipients": [], "requested_by": gone.id})
+    assert (await HealthReport.select().first())["requested_by"] is None
+
+
 async def test_without_a_mail_plugin_every_recipient_is_undelivered(make_app):
     app = make_app(plugins=[])
     await run_report(app.state.portal, {"cycle": "manual:y", "recipients": ["root@example.org"]})

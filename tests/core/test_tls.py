@@ -8,10 +8,18 @@ from datetime import timedelta
 
 import pytest
 
+from portal.i18n import locale_context
 from portal.tls.certs import MAX_PEM_BYTES, CertificateRefused, inspect
 from portal.tls.store import CertificateStore, ServerTLS
 
 GARBAGE = b"this is not a certificate\n"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons asserted below are the English messages (the default language is zh_CN)."""
+    with locale_context("en"):
+        yield
 
 
 def refusal(chain: bytes, key: bytes) -> str:
@@ -65,6 +73,12 @@ def test_garbage_is_refused(pki):
     assert "holds no PEM private key" in refusal(leaf.chain_pem(), GARBAGE)
     assert "Choose the certificate file" in refusal(b"", leaf.key_pem())
     assert "Choose the private key file" in refusal(leaf.chain_pem(), b"  \n")
+
+
+def test_the_reason_is_in_the_administrator_s_language(pki):
+    leaf, other = pki.leaf(), pki.leaf()
+    with locale_context("zh_CN"):
+        assert refusal(leaf.chain_pem(), other.key_pem()).startswith("私钥与证书不匹配")
 
 
 def test_a_damaged_block_is_refused(pki):
