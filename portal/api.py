@@ -12,6 +12,8 @@ from typing import Any, Awaitable, Callable
 
 from piccolo.table import Table
 
+from portal.i18n import DEFAULT_LOCALE
+
 
 @dataclass(frozen=True)
 class TableSet:
@@ -120,8 +122,6 @@ class SystemMessage:
 
     def in_locale(self, locale: str) -> tuple[str, str, str]:
         """(subject, text, html) in ``locale``, else in the default locale."""
-        from portal.i18n import DEFAULT_LOCALE
-
         chosen = locale if locale in self.subject else DEFAULT_LOCALE
         return self.subject.get(chosen, ""), self.text.get(chosen, ""), self.html.get(chosen, "")
 

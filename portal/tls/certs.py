@@ -47,9 +47,6 @@ class CertificateDetails:
     chain_length: int
     warnings: list[str] = field(default_factory=list)
 
-    def days_left(self, moment: datetime | None = None) -> int:
-        return (self.not_after - (moment or _now())).days
-
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
