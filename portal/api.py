@@ -13,6 +13,8 @@ from typing import Any, Awaitable, Callable
 
 from piccolo.table import Table
 
+from portal.i18n import DEFAULT_LOCALE
+
 
 @dataclass(frozen=True)
 class TableSet:
@@ -99,10 +101,30 @@ class Command:
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """``check(portal)`` returns (ok, message)."""
+    """``check(portal)`` returns (status, message): status ``"ok"``, ``"warning"`` (works, but
+    needs attention) or ``"fail"``; True and False mean ``"ok"`` and ``"fail"``. The message is
+    one sentence in the current language (``portal.gettext``). ``label`` names the check in
+    reports (translated when the hook is called); ``name`` is its stable id."""
 
     name: str
-    check: Callable[[Any], Awaitable[tuple[bool, str]]]
+    check: Callable[[Any], Awaitable[tuple[bool | str, str]]]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class SystemMessage:
+    """A message from the portal itself (a report, an alert), written in each language:
+    ``subject``, ``text`` and ``html`` map a locale (``zh_CN``, ``en``) to its version; ``html``
+    may be empty. ``in_locale`` gives one language, the default locale's when it lacks one."""
+
+    subject: dict[str, str]
+    text: dict[str, str]
+    html: dict[str, str] = field(default_factory=dict)
+
+    def in_locale(self, locale: str) -> tuple[str, str, str]:
+        """(subject, text, html) in ``locale``, else in the default locale."""
+        chosen = locale if locale in self.subject else DEFAULT_LOCALE
+        return self.subject.get(chosen, ""), self.text.get(chosen, ""), self.html.get(chosen, "")
 
 
 @dataclass(frozen=True)

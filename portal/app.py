@@ -155,7 +155,9 @@ def make_worker(portal: Portal):
     """The job worker with every enabled plugin's task handlers and periodic jobs."""
     from portal.jobs import TaskHandler, Worker
 
-    handlers: dict[str, TaskHandler] = {}
+    from portal.health import report
+
+    handlers: dict[str, TaskHandler] = {report.KIND: report.HANDLER}
     for name, declared in call_startup_hook(portal.pm, "register_task_handlers", portal=portal).items():
         for kind, handler in declared.items():
             if not kind.startswith(f"{name}."):

@@ -54,8 +54,25 @@ def cmd_serve(args, settings: Settings) -> int:
     app = _app(settings)
     asyncio.run(_prepare(app, seed=args.demo, verbose=False))
     print(f"Portal at http://{args.host}:{args.port}/")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False,
-                timeout_keep_alive=10, limit_concurrency=1000, h11_max_incomplete_event_size=16 * 1024)
+    options = dict(log_level="info", proxy_headers=False, timeout_keep_alive=10, limit_concurrency=1000,
+                   h11_max_incomplete_event_size=16 * 1024)
+    if args.https_port:
+        return _serve_with_https(app, args, options)
+    uvicorn.run(app, host=args.host, port=args.port, **options)
+    return 0
+
+
+def _serve_with_https(app, args, options: dict) -> int:
+    """HTTP and HTTPS listeners; HTTPS uses the certificate uploaded on /admin/tls (MAIL-21)."""
+    from portal.tls.serve import Listeners
+
+    print(f"Portal at https://{args.host}:{args.https_port}/ too, with the certificate uploaded on /admin/tls")
+    if not app.state.portal.tls.available():
+        print("No certificate has been uploaded yet: HTTPS refuses connections until one is.")
+    try:
+        asyncio.run(Listeners(app, args.host, args.port, args.https_port, **options).serve())
+    except KeyboardInterrupt:  # uvicorn hands Ctrl+C on once it has shut down, as uvicorn.run does
+        pass
     return 0
 
 
@@ -69,6 +86,7 @@ def cmd_worker(args, settings: Settings) -> int:
     async def run() -> None:
         try:
             if args.once:
+                await portal.worker.queue_schedules()
                 print(f"{await portal.worker.run_until_idle()} jobs run")
                 return
             stop = asyncio.Event()
@@ -162,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed the demo organisation into an empty database")
     serve.add_argument("--smtp-port", type=int, default=Settings.from_env().smtp_port, help="port of the SMTP listener")
     serve.add_argument("--no-smtp", action="store_true", help="do not start the SMTP listener")
+    serve.add_argument("--https-port", type=int, default=0,
+                       help="also serve HTTPS on this port, with the certificate uploaded by an administrator")
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     worker = sub.add_parser("worker", help="run background jobs apart from the web server")

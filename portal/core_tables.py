@@ -10,7 +10,8 @@ from portal.accounts.tables import Department, RoleAssignment, Unit, User
 from portal.audit.tables import AuditEntry
 from portal.auth.security_tables import IpLibrary, LoginRule
 from portal.auth.tables import LoginAttempt, RecoveryCode, UserSession
-from portal.jobs.tables import QueuedJob
+from portal.health.tables import HealthReport
+from portal.jobs.tables import QueuedJob, Schedule
 
 
 class PluginState(Table, tablename="core_plugin_state"):
@@ -21,5 +22,5 @@ class PluginState(Table, tablename="core_plugin_state"):
 
 
 CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState, QueuedJob,
-               LoginRule, IpLibrary]
+               LoginRule, IpLibrary, Schedule, HealthReport]
 CORE_MIGRATIONS = Path(migrations.__file__).parent / "core"

@@ -8,6 +8,7 @@ import pluggy
 
 from portal import i18n
 from portal.settings import Settings
+from portal.tls.store import CertificateStore, ServerTLS
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -26,6 +27,8 @@ class Portal:
         self.permissions = None
         self.channels = None
         self.worker = None
+        # The uploaded certificate (MAIL-21), served by HTTPS and SMTP STARTTLS.
+        self.tls = ServerTLS(CertificateStore(settings.data_dir / "tls"))
 
     @property
     def plugin_names(self) -> list[str]:
@@ -55,6 +58,20 @@ class Portal:
         from portal.notify import publish
 
         publish(self.channels, user_id, kind, payload)
+
+    def tls_context(self):
+        """The ``ssl.SSLContext`` for a listener offering TLS with the uploaded certificate, or None
+        while none was uploaded. Each new connection gets the certificate current at its handshake."""
+        return self.tls.context if self.tls.available() else None
+
+    async def deliver_system_message(self, recipients: list, message) -> tuple[list, list]:
+        """Send a ``portal.api.SystemMessage`` to mail addresses and account ids through the plugins
+        that deliver mail (``deliver_system_message`` hook); returns (delivered, undelivered)."""
+        from portal.plugins import gather_hook
+
+        delivered = set(await gather_hook(self.pm, "deliver_system_message", portal=self, recipients=list(recipients),
+                                          message=message))
+        return [r for r in recipients if r in delivered], [r for r in recipients if r not in delivered]
 
     async def audit(self, action: str, *, actor=None, target_type: str = "", target_id: Any = "", summary: str = "", ip: str = "", details: dict | None = None) -> None:
         """Write an audit entry; ``actor`` is a ``CurrentUser`` or None for the system."""

@@ -92,12 +92,26 @@ def register_commands(portal):
 
 @hookspec
 def register_health_checks(portal):
-    """Return a list of :class:`portal.api.HealthCheck`, run by ``/health`` and the reports."""
+    """Return a list of :class:`portal.api.HealthCheck`, run by ``/health`` and the health
+    self-check report (MAIL-10)."""
 
 
 @hookspec
 def register_statistics(portal):
     """Return a list of :class:`portal.api.Statistic` for the statistics pages."""
+
+
+# Services the core asks of plugins ---------------------------------------------------------
+
+
+@hookspec
+def deliver_system_message(portal, recipients, message):
+    """Deliver ``message`` (a :class:`portal.api.SystemMessage`) from the portal itself.
+
+    ``recipients`` are mail addresses (str) and account ids (int); each gets the message in his
+    own language. Return the recipients delivered to (as given); those no plugin delivered to
+    are reported as undelivered by ``portal.deliver_system_message``.
+    """
 
 
 # Per request: return items for the current user ---------------------------------------------

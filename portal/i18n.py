@@ -8,6 +8,8 @@ templates and hooks.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -54,6 +56,16 @@ def set_locale(locale: str) -> None:
 
 def get_locale() -> str:
     return _current_locale.get()
+
+
+@contextmanager
+def locale_context(locale: str) -> Iterator[None]:
+    """Translate into ``locale`` inside the block (a message written for someone else)."""
+    token = _current_locale.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
 
 
 def _translations() -> NullTranslations:

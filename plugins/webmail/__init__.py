@@ -105,3 +105,17 @@ def register_task_handlers(portal):
     from plugins.webmail.relay import HANDLER
 
     return {"webmail.relay": HANDLER}
+
+
+@hookimpl
+def register_health_checks(portal):
+    from plugins.webmail.health import health_checks
+
+    return health_checks(portal)
+
+
+@hookimpl
+def deliver_system_message(portal, recipients, message):
+    from plugins.webmail.system_mail import deliver_system_message as deliver
+
+    return deliver(portal, recipients, message)

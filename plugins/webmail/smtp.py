@@ -90,9 +90,11 @@ async def start_smtp_server(portal, host: str, port: int) -> asyncio.AbstractSer
     hostname = settings.get("hostname", "portal.localdomain")
     loop = asyncio.get_running_loop()
     # hostname= avoids aiosmtpd's FQDN lookup on every connection (a quarter of its throughput).
+    # tls_context is asked for each connection: STARTTLS is offered once a certificate is
+    # uploaded (MAIL-21), and each handshake gets the certificate current then.
     return await loop.create_server(
         lambda: SMTP(handler, hostname=hostname, data_size_limit=limit, enable_SMTPUTF8=True, decode_data=False,
-                     timeout=60),
+                     timeout=60, tls_context=portal.tls_context()),
         host=host, port=port,
     )
 

@@ -4,7 +4,8 @@
 lost and never runs for a change that was rolled back. Handlers are registered by kind
 (``register_task_handlers``); a handler raises ``RetryLater`` to be tried again after a delay,
 any other exception retries with exponential back-off until ``max_attempts``, then the job is
-``failed`` and the handler's ``on_failure`` (if it has one) is called.
+``failed`` and the handler's ``on_failure`` (if it has one) is called. The worker also queues
+the jobs of durable daily, weekly and monthly schedules (``portal.jobs.schedule``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from portal.jobs.tables import QueuedJob
 log = logging.getLogger("portal.jobs")
 LEASE = timedelta(minutes=5)
 POLL_SECONDS = 1.0
+# Schedules start cycles at a whole hour: looking twice a minute is soon enough.
+SCHEDULE_POLL_SECONDS = 30.0
 
 Handler = Callable[[Any, dict], Awaitable[None]]
 
@@ -108,6 +111,7 @@ class Worker:
         self.handlers = handlers
         self.periodic = periodic or []
         self._next_periodic: dict[str, datetime] = {}
+        self._next_schedule_poll = 0.0
         self._wake = asyncio.Event()
 
     async def run_one(self) -> bool:
@@ -163,6 +167,16 @@ class Worker:
                 except Exception:
                     log.exception("periodic job %s failed", job.name)
 
+    async def queue_schedules(self) -> None:
+        """Queue the jobs of the schedules whose cycle has started, at most every SCHEDULE_POLL_SECONDS."""
+        from portal.jobs.schedule import queue_due_schedules
+
+        moment = asyncio.get_running_loop().time()
+        if moment < self._next_schedule_poll:
+            return
+        self._next_schedule_poll = moment + SCHEDULE_POLL_SECONDS
+        await queue_due_schedules()
+
     async def run_until_idle(self, limit: int = 1000) -> int:
         """Run due jobs until none is left (tests and `portal worker --once`); returns how many ran."""
         count = 0
@@ -175,6 +189,7 @@ class Worker:
         try:
             while not stop.is_set():
                 try:
+                    await self.queue_schedules()
                     await self.run_until_idle(limit=100)
                     await self.run_periodic()
                 except Exception:

@@ -16,3 +16,22 @@ class QueuedJob(Table, tablename="core_job"):
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
+
+
+class Schedule(Table, tablename="core_schedule"):
+    """Work that recurs daily, weekly or monthly: the job ``kind`` is queued once per cycle
+    (``portal.jobs.schedule``)."""
+
+    name = Varchar(length=64, unique=True)
+    kind = Varchar(length=80)
+    # daily, weekly, monthly; empty while the schedule is paused.
+    cycle = Varchar(length=10, default="")
+    # Local hour of the day (Asia/Shanghai) at which a cycle starts.
+    hour = Integer(default=7)
+    # Given to every job the schedule queues (with the cycle's key added).
+    payload = JSON(default={})
+    # Start of the next cycle; None while paused.
+    due_at = Timestamptz(null=True, default=None)
+    # Key of the last cycle queued, e.g. "weekly:2026-W18": no cycle is queued twice.
+    last_cycle = Varchar(length=40, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())

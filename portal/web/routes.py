@@ -7,7 +7,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File
 
-from portal.api import HealthCheck
 from portal.plugins import gather_hook
 from portal.web import current_user, login_required, portal_of, render
 
@@ -32,24 +31,14 @@ def static_file(request: Request, root: FromPath[str], path: FromPath[str]) -> F
     return File(path=file, filename=file.name, headers={"cache-control": IMMUTABLE}, content_disposition_type="inline")
 
 
-async def _database_check(portal) -> tuple[bool, str]:
-    from portal.accounts.tables import Unit
-
-    await Unit.count()
-    return True, "ok"
-
-
 @get("/health", name="health", media_type=MediaType.JSON)
 async def health(request: Request) -> Response:
+    """For monitors: the database and the plugins' checks; 503 when one failed (a warning is healthy)."""
+    from portal.health.checks import database_health_check, run_checks
+
     portal = portal_of(request)
-    checks = [HealthCheck("database", _database_check), *await gather_hook(portal.pm, "register_health_checks", portal=portal)]
-    results = {}
-    for check in checks:
-        try:
-            ok, message = await check.check(portal)
-        except Exception as error:  # a failing check is a finding, not a crash
-            ok, message = False, f"{type(error).__name__}: {error}"
-        results[check.name] = {"ok": ok, "message": message}
+    checks = [database_health_check(), *await gather_hook(portal.pm, "register_health_checks", portal=portal)]
+    results = {r.name: {"ok": r.status != "fail", "status": r.status, "message": r.message} for r in await run_checks(portal, checks)}
     healthy = all(r["ok"] for r in results.values())
     return Response({"ok": healthy, "checks": results}, status_code=200 if healthy else 503)
 
@@ -60,7 +49,9 @@ def core_route_handlers() -> list:
     from portal.admin.login_rules import LOGIN_RULE_ROUTES
     from portal.admin.routes import ADMIN_ROUTES
     from portal.auth.routes import AUTH_ROUTES
+    from portal.health.routes import HEALTH_ROUTES
     from portal.notify import NOTIFY_ROUTES
+    from portal.tls.routes import TLS_ROUTES
 
     return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES, *LOGIN_RULE_ROUTES, *IP_LIBRARY_ROUTES,
-            *NOTIFY_ROUTES]
+            *NOTIFY_ROUTES, *HEALTH_ROUTES, *TLS_ROUTES]

@@ -69,6 +69,9 @@ ACCOUNT_OF = {
     "rule_terminal": "guoli",
     "rule_time": "majun",
     "new_place": "luohui",
+    # admin with recovery codes #8 and #9 only (test_health_cert.py); his TOTP stays with "admin".
+    "certificate_upload": "admin",
+    "health_report": "admin",
 }
 # Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming, songtao, tangxue,
 # hanbing. Claim one here before using it.
