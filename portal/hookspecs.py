@@ -97,7 +97,14 @@ def register_health_checks(portal):
 
 @hookspec
 def register_statistics(portal):
-    """Return a list of :class:`portal.api.Statistic` for the statistics pages."""
+    """Return a list of :class:`portal.api.Statistic` for the statistics pages: each computes a
+    :class:`portal.api.StatisticTable` for a :class:`portal.api.Period` of days."""
+
+
+@hookspec
+def register_account_checks(portal):
+    """Return a list of :class:`portal.api.AccountCheck`: rules of the account health page that
+    flag accounts under attack or behaving abnormally."""
 
 
 # Per request: return items for the current user ---------------------------------------------
@@ -121,6 +128,16 @@ def search_items(portal, user, query):
 @hookspec
 def notification_items(portal, user):
     """Return a list of short strings: things waiting for ``user`` (shown in the header)."""
+
+
+# Deliveries: the core asks plugins to carry something --------------------------------------
+
+
+@hookspec
+def deliver_system_message(portal, user, subject, body):
+    """Deliver a message from the portal to ``user`` (a ``CurrentUser``, active or not) as a
+    plugin can, e.g. a mail in his inbox; ``subject`` and ``body`` are plain text. Return a
+    short label of what carried it (``"mail"``) or None when this plugin did nothing."""
 
 
 # Events --------------------------------------------------------------------------------------

@@ -57,7 +57,10 @@ async def health(request: Request) -> Response:
 def core_route_handlers() -> list:
     from portal.accounts.routes import ACCOUNT_ROUTES
     from portal.admin.routes import ADMIN_ROUTES
+    from portal.auth.password_change import PASSWORD_CHANGE_ROUTES
     from portal.auth.routes import AUTH_ROUTES
     from portal.notify import NOTIFY_ROUTES
+    from portal.reports.routes import REPORT_ROUTES
 
-    return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES, *NOTIFY_ROUTES]
+    return [home, static_file, health, *AUTH_ROUTES, *PASSWORD_CHANGE_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES,
+            *REPORT_ROUTES, *NOTIFY_ROUTES]
