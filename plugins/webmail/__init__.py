@@ -88,3 +88,24 @@ def register_task_handlers(portal):
     from plugins.webmail.relay import HANDLER
 
     return {"webmail.relay": HANDLER}
+
+
+@hookimpl
+def register_statistics(portal):
+    from plugins.webmail.administration import statistics
+
+    return statistics(portal)
+
+
+@hookimpl
+def register_account_checks(portal):
+    from plugins.webmail.administration import account_checks
+
+    return account_checks(portal)
+
+
+@hookimpl
+async def deliver_system_message(portal, user, subject, body):
+    from plugins.webmail import administration
+
+    return await administration.deliver_system_message(portal, user, subject, body)

@@ -22,7 +22,7 @@ USERNAME_FILTER_RE = re.compile(r"[^\s]{1,64}")
 def outcome_labels() -> dict[str, str]:
     """Every result the login flow records, by code, with what it means."""
     return {
-        "ok": _("Logged in"),
+        "ok": _("Login succeeded"),
         "bad_password": _("Wrong password"),
         "bad_code": _("Wrong code"),
         "unknown_user": _("Unknown username"),
