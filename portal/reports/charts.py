@@ -21,6 +21,7 @@ MAX_LABELS = 16
 MAX_LABEL_CHARS = 14
 SERIES_CLASSES = 6
 LEGEND_ROW = 18
+MAX_BAR = 48
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ def chart(kind: str, labels: Sequence[str], series: Sequence[Series], *, title: 
     parts.append(f'<line class="baseline" x1="{LEFT}" y1="{TOP + PLOT_H}" x2="{WIDTH - RIGHT}" y2="{TOP + PLOT_H}"/>')
 
     if kind == "bar":
-        group = slot * 0.8
-        bar = group / len(series)
+        bar = min(slot * 0.8 / len(series), MAX_BAR)
+        group = bar * len(series)
         for index, label in enumerate(labels):
             for n, s in enumerate(series):
                 value = s.values[index]

@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from portal.admin.routes import check_id, flash, pop_flash, query_int
 from portal.i18n import gettext as _
-from portal.localtime import local, today
+from portal.localtime import today
 from portal.reports import account_health, logins, statistics
 from portal.reports.csv_export import csv_response
 from portal.reports.forms import parse_period, parse_whole
@@ -68,7 +68,7 @@ async def _logins_view(request: Request) -> Response:
     return await render(
         request, "admin/logins.html", status_code=400 if errors else 200, records=records, total=total,
         values=values, errors=errors, outcomes=logins.outcome_choices(), labels=logins.outcome_labels(),
-        extras=logins.extra_columns(), page=page, pages=pages, local=local,
+        extras=logins.extra_columns(), page=page, pages=pages,
         previous_url=page_url(page - 1) if page > 1 else None, next_url=page_url(page + 1) if page < pages else None,
         csv_url="/admin/logins.csv" + ("?" + urlencode(filters) if filters else ""),
     )

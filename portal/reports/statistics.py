@@ -5,6 +5,7 @@ Beijing days, charted as inline SVG and exported as CSV."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -126,7 +127,9 @@ def chart_of(table: StatisticTable, title: str) -> Markup | None:
     if measure is None:
         return None
     rows = table.rows[: table.chart_rows]
-    labels = [str(row[0]) for row in rows]
+    # Days as MM-DD: the year is in the period above the chart, and thirty full dates crowd the axis.
+    labels = [row[0].strftime("%m-%d") if table.columns[0].kind == "day" and isinstance(row[0], date) else str(row[0])
+              for row in rows]
     series = [Series(column.label, [float(row[n] or 0) for row in rows])
               for n, column in enumerate(table.columns) if column.kind == measure and column.chart and n > 0]
     return chart(table.chart, labels, series, title=title,

@@ -97,6 +97,17 @@ def test_a_statistic_table_charts_its_measures_and_not_what_it_keeps_out():
     assert chart_of(StatisticTable((Column("a", "text"), Column("n")), [("x", 1)], chart=""), "t") is None
 
 
+def test_a_day_table_labels_its_axis_by_month_and_day():
+    table = StatisticTable((Column("Day", "day"), Column("n")), [(date(2026, 3, 1), 1), (date(2026, 3, 2), 2)], chart="line")
+    svg = parse_svg(chart_of(table, "t"))
+    assert [t.text for t in svg.findall(f"{SVG}text[@class='axis']") if t.get("transform")] == ["03-01", "03-02"]
+
+
+def test_bars_keep_a_readable_width_when_there_are_few():
+    svg = parse_svg(chart("bar", ["a", "b"], [Series("s", [1, 2])], title="t"))
+    assert all(float(r.get("width")) <= 48 for r in svg.findall(f"{SVG}rect"))
+
+
 def test_cells_show_links_figures_and_sizes():
     assert display_cell(Link("root", "/admin/users/1"), Column("u", "text")).url == "/admin/users/1"
     assert display_cell(1234567, Column("n")).text == "1,234,567"

@@ -15,7 +15,6 @@ from portal.api import AccountCheck, AccountFinding, Column, Statistic, Statisti
 from portal.audit.services import write_audit
 from portal.audit.tables import AuditEntry
 from portal.auth.tables import LoginAttempt, UserSession
-from portal.localtime import day_start
 from portal.reports import account_health, logins, statistics
 from portal.reports.forms import period_of
 from portal.testing import TEST_PASSWORD, csrf_token, login_as, post_form
@@ -452,3 +451,15 @@ async def test_the_administration_links_the_report_pages(client, admin):
         assert page.text.count(f'href="{link}"') == 2, link  # in the navigation and on its card
     logins_page = await client.get("/admin/logins")
     assert '<a href="/admin/logins" aria-current="page">' in logins_page.text
+
+
+async def test_the_audit_log_the_statistics_link_to_uses_beijing_days(client, admin):
+    await write_audit("core.unit.create", summary="after midnight")
+    await AuditEntry.update({AuditEntry.created_at: datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)}).where(
+        AuditEntry.summary == "after midnight")
+    table = await statistics.operations_by_action(client.app.state.portal, period_of(date(2026, 3, 2), date(2026, 3, 2)))
+    ((link, _count),) = table.rows
+    page = await client.get(link.url)
+    assert page.status_code == 200 and "after midnight" in page.text and "2026-03-02 00:30:00" in page.text
+    before = await client.get("/admin/audit", params={"until": "2026-03-01"})
+    assert "after midnight" not in before.text
