@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 STATISTICS_CODE = 4  # recovery code #5
 HEALTH_CODE = 5  # recovery code #6
+NEW_PASSWORD = "hanbing-new-password-2026"
 
 
 def log_in_with_recovery_code(page, account: dict, index: int, e2e) -> None:
@@ -78,34 +79,50 @@ def _attack(server, username: str, count: int = 10) -> None:
         database.close()
 
 
-def test_the_administrator_locks_an_account_under_attack(new_page, live_server, demo_accounts, e2e):
+def test_the_administrator_requires_a_new_password_then_locks_an_account_under_attack(new_page, live_server, demo_accounts, e2e):
     victim = demo_accounts[e2e.ACCOUNT_OF["admin_reports_locked"]]
-    person = new_page(live_server)
-    e2e.log_in(person, victim)
-    assert victim["display_name"] in person.locator("header .who").inner_text()
     _attack(live_server, victim["username"])
-
     admin = new_page(live_server)
     log_in_with_recovery_code(admin, demo_accounts[e2e.ACCOUNT_OF["admin_reports"]], HEALTH_CODE, e2e)
     admin.goto("/admin")
     with admin.expect_navigation():
         admin.locator("main nav a[href='/admin/account-health']").click()
     row = admin.locator(f"#health-attack tr[data-username='{victim['username']}']")
-    assert row.is_visible()
     assert "10 failed logins from 10 addresses" in row.inner_text()
+
+    # First a new password: at the next login the user sets one before anything else.
+    with admin.expect_navigation():
+        row.locator("button", has_text="Require a new password").click()
+    assert "must choose a new password" in admin.locator("[role=status]").inner_text()
+    assert "New password required" in admin.locator(f"#health-attack tr[data-username='{victim['username']}']").inner_text()
+
+    person = new_page(live_server)
+    e2e.log_in(person, victim)
+    assert person.url.endswith("/login/new-password"), person.url
+    person.goto("/webmail")
+    assert person.url.endswith("/login/new-password")
+    person.fill("#new", NEW_PASSWORD)
+    person.fill("#confirm", NEW_PASSWORD)
+    e2e.submit(person)
+    assert person.url.endswith("/")
+    assert "password was changed" in person.locator("[role=status]").inner_text()
+    assert victim["display_name"] in person.locator("header .who").inner_text()
+
+    # Then the lock: the open session is over and the new password no longer lets anyone in.
+    admin.reload()
+    row = admin.locator(f"#health-attack tr[data-username='{victim['username']}']")
     with admin.expect_navigation():
         row.locator("button", has_text="Lock").click()
     assert "is locked" in admin.locator("[role=status]").inner_text()
     row = admin.locator(f"#health-attack tr[data-username='{victim['username']}']")
     assert "Locked" in row.inner_text() and row.locator("button", has_text="Lock").count() == 0
 
-    # The victim's open session is over, and the password no longer lets anyone in.
     person.reload()
     assert "/login" in person.url
-    e2e.enter_password(person, victim["username"], victim["password"])
+    e2e.enter_password(person, victim["username"], NEW_PASSWORD)
     assert person.url.endswith("/login")
     assert "disabled" in person.locator("[role=alert]").inner_text()
 
-    # The lock is in the audit log.
-    admin.goto("/admin/audit?action=core.user.lock")
-    assert victim["username"] in admin.locator("#audit tbody").inner_text()
+    admin.goto("/admin/audit?action=core.user.")
+    audit = admin.locator("#audit tbody").inner_text()
+    assert "core.user.lock" in audit and "core.user.require_password_change" in audit
