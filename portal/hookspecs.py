@@ -98,13 +98,14 @@ def register_health_checks(portal):
 @hookspec
 def register_statistics(portal):
     """Return a list of :class:`portal.api.Statistic` for the statistics pages: each computes a
-    :class:`portal.api.StatisticTable` for a :class:`portal.api.Period` of days."""
+    :class:`portal.api.StatisticTable` for a :class:`portal.api.Period` of days. Called each time
+    the pages are built (labels come out in the administrator's language), so compute nothing here."""
 
 
 @hookspec
 def register_account_checks(portal):
     """Return a list of :class:`portal.api.AccountCheck`: rules of the account health page that
-    flag accounts under attack or behaving abnormally."""
+    flag accounts under attack or behaving abnormally. Called each time the page is built."""
 
 
 # Per request: return items for the current user ---------------------------------------------
