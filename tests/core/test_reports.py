@@ -451,6 +451,8 @@ async def test_the_administration_links_the_report_pages(client, admin):
         assert page.text.count(f'href="{link}"') == 2, link  # in the navigation and on its card
     logins_page = await client.get("/admin/logins")
     assert '<a href="/admin/logins" aria-current="page">' in logins_page.text
+    user_page = await client.get(f"/admin/users/{admin.id}")
+    assert 'href="/admin/logins?username=root"' in user_page.text  # his login records (MAIL-13)
 
 
 async def test_the_audit_log_the_statistics_link_to_uses_beijing_days(client, admin):
