@@ -7,7 +7,7 @@ are not, except those the guide lists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -128,12 +128,87 @@ class SystemMessage:
 
 
 @dataclass(frozen=True)
+class Period:
+    """The days a statistic counts: ``first`` to ``last``, both included, in the portal's time
+    zone (``portal.localtime.ZONE``); ``start`` and ``end`` are the aware moments bounding them
+    (``start <= moment < end``)."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links somewhere: the page shows ``text`` as a link, CSV the text alone."""
+
+    text: str
+    url: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a :class:`StatisticTable`. ``kind``: ``text``, ``count``, ``bytes`` or ``day``;
+    ``chart=False`` keeps a measure out of the chart (a quota beside the space used)."""
+
+    label: str
+    kind: str = "count"
+    chart: bool = True
+
+
+@dataclass(frozen=True)
+class StatisticTable:
+    """What a statistic computes: rows of values (str, int, ``date`` or :class:`Link`) under
+    ``columns``. The page charts the ``count``/``bytes`` columns against the first one as
+    ``chart`` says (``bar``, ``line`` or ``""`` for none), at most ``chart_rows`` rows of it."""
+
+    columns: tuple[Column, ...]
+    rows: list[tuple]
+    chart: str = "bar"
+    chart_rows: int = 31
+    # Shown under the table: what is counted and what is not.
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Statistic:
-    """``compute(portal)`` returns a number or a table of rows for the statistics page."""
+    """A table on the statistics page (MAIL-14). ``compute(portal, period)`` returns a
+    :class:`StatisticTable`; ``name`` is ``<plugin>.<thing>``. A statistic that ignores the
+    period (a snapshot such as space used now) says so with ``uses_period=False``."""
 
     name: str
     label: str
-    compute: Callable[[Any], Awaitable[Any]]
+    compute: Callable[[Any, Period], Awaitable[StatisticTable]]
+    order: int = 100
+    uses_period: bool = True
+
+
+@dataclass(frozen=True)
+class AccountFinding:
+    """An account a health rule flags, with the reason shown to the administrator."""
+
+    user_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """A rule of the account health page (MAIL-11). ``find(portal, now)`` returns a list of
+    :class:`AccountFinding`; ``kind`` is ``attack`` (someone is trying to get in) or
+    ``abnormal`` (the account behaves unlike itself)."""
+
+    name: str
+    label: str
+    find: Callable[[Any, datetime], Awaitable[list[AccountFinding]]]
+    kind: str = "abnormal"
 
 
 @dataclass(frozen=True)

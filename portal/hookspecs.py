@@ -98,7 +98,15 @@ def register_health_checks(portal):
 
 @hookspec
 def register_statistics(portal):
-    """Return a list of :class:`portal.api.Statistic` for the statistics pages."""
+    """Return a list of :class:`portal.api.Statistic` for the statistics pages: each computes a
+    :class:`portal.api.StatisticTable` for a :class:`portal.api.Period` of days. Called each time
+    the pages are built (labels come out in the administrator's language), so compute nothing here."""
+
+
+@hookspec
+def register_account_checks(portal):
+    """Return a list of :class:`portal.api.AccountCheck`: rules of the account health page that
+    flag accounts under attack or behaving abnormally. Called each time the page is built."""
 
 
 # Services the core asks of plugins ---------------------------------------------------------
@@ -141,6 +149,9 @@ def search_items(portal, user, query):
 @hookspec
 def notification_items(portal, user):
     """Return a list of short strings: things waiting for ``user`` (shown in the header)."""
+
+
+# Deliveries: the core asks plugins to carry something --------------------------------------
 
 
 # Events --------------------------------------------------------------------------------------

@@ -119,3 +119,17 @@ def deliver_system_message(portal, recipients, message):
     from plugins.webmail.system_mail import deliver_system_message as deliver
 
     return deliver(portal, recipients, message)
+
+
+@hookimpl
+def register_statistics(portal):
+    from plugins.webmail.administration import statistics
+
+    return statistics(portal)
+
+
+@hookimpl
+def register_account_checks(portal):
+    from plugins.webmail.administration import account_checks
+
+    return account_checks(portal)

@@ -48,6 +48,9 @@ class User(Table, tablename="core_user"):
     theme = Varchar(length=30, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+    # Set by an administrator (account health, MAIL-11): the next login must choose a new
+    # password before anything else.
+    must_change_password = Boolean(default=False)
 
 
 class RoleAssignment(Table, tablename="core_role_assignment"):

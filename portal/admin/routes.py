@@ -9,7 +9,7 @@ with htmx (the list fragment ``admin/_user_rows.html``).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
@@ -22,6 +22,7 @@ from portal.accounts.tables import UNIT_LEVELS
 from portal.admin import services
 from portal.audit import services as audit_log
 from portal.i18n import gettext as _
+from portal.localtime import day_start
 from portal.roles import role_labels
 from portal.web import client_ip, current_user, permission_required, portal_of, redirect, render
 
@@ -425,7 +426,8 @@ def _day(raw: str, name: str, errors: dict[str, str]) -> date | None:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time()).astimezone()
+    """Midnight starting ``day`` in Beijing time, as every day range of the administration."""
+    return day_start(day)
 
 
 @get("/admin/audit", guards=AUDIT)

@@ -10,7 +10,7 @@ from litestar.params import FromQuery
 
 from portal.accounts.services import load_current_user
 from portal.accounts.tables import User
-from portal.auth import geo, restrictions, services, totp
+from portal.auth import geo, password_change, restrictions, services, totp
 from portal.i18n import gettext as _
 from portal.plugins import gather_hook
 from portal.web import client_ip, current_user, portal_of, redirect, render, safe_next
@@ -91,6 +91,8 @@ async def _complete_login(request: Request, user_id: int) -> str:
     kept = _kept_preferences(request)
     request.clear_session()
     request.set_session({"token": token, **kept})
+    if await password_change.required(user_id):
+        request.session[password_change.SESSION_KEY] = True
     user = await load_current_user(user_id, portal.permissions)
     await gather_hook(portal.pm, "on_user_login", portal=portal, user=user, ip=client.ip)
     if await geo.alert_new_place(portal, user):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
+from litestar.response.redirect import ASGIRedirectResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
 from portal.accounts.services import load_current_user
+from portal.auth import password_change
 from portal.auth.services import session_user_id
 
 CSP = (
@@ -66,6 +68,9 @@ def current_user_middleware(app: ASGIApp) -> ASGIApp:
         i18n.set_locale(locale)
         state["locale"] = i18n.get_locale()
         state["theme"] = theme
+        if user and password_change.blocks(session, scope["path"]):
+            await ASGIRedirectResponse(path=password_change.PATH, status_code=303)(scope, receive, send)
+            return
         await app(scope, receive, send)
 
     return middleware

@@ -48,10 +48,12 @@ def core_route_handlers() -> list:
     from portal.admin.ip_library import IP_LIBRARY_ROUTES
     from portal.admin.login_rules import LOGIN_RULE_ROUTES
     from portal.admin.routes import ADMIN_ROUTES
+    from portal.auth.password_change import PASSWORD_CHANGE_ROUTES
     from portal.auth.routes import AUTH_ROUTES
     from portal.health.routes import HEALTH_ROUTES
     from portal.notify import NOTIFY_ROUTES
+    from portal.reports.routes import REPORT_ROUTES
     from portal.tls.routes import TLS_ROUTES
 
-    return [home, static_file, health, *AUTH_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES, *LOGIN_RULE_ROUTES, *IP_LIBRARY_ROUTES,
-            *NOTIFY_ROUTES, *HEALTH_ROUTES, *TLS_ROUTES]
+    return [home, static_file, health, *AUTH_ROUTES, *PASSWORD_CHANGE_ROUTES, *ACCOUNT_ROUTES, *ADMIN_ROUTES,
+            *LOGIN_RULE_ROUTES, *IP_LIBRARY_ROUTES, *REPORT_ROUTES, *NOTIFY_ROUTES, *HEALTH_ROUTES, *TLS_ROUTES]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal import i18n
+from portal import i18n, localtime
 from portal.templating import Theme
 
 
@@ -16,6 +16,8 @@ def template_globals(portal, themes: dict[str, Theme]) -> dict[str, Any]:
         "themes": themes,
         "portal": portal,
         "role_label": lambda code: _role_labels().get(code, code),
+        # A moment as Beijing time, the portal's time zone (portal.localtime).
+        "local_time": localtime.local,
     }
 
 

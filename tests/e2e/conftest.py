@@ -75,6 +75,13 @@ ACCOUNT_OF = {
 }
 # Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming, songtao, tangxue,
 # hanbing. Claim one here before using it.
+    # test_admin_reports.py: admin logs in with its recovery codes #5 and #6 (#7 kept spare), never
+    # a TOTP code, so it does not race the "admin" test; hanbing is the account it locks.
+    "admin_reports": "admin",
+    "admin_reports_locked": "hanbing",
+}
+# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
+# xuyan, gaoming, luohui, songtao, tangxue. Claim one here before using it.
 
 
 @dataclass
