@@ -132,10 +132,11 @@ async def test_login_records_page_refuses_bad_filters_with_400(client, admin):
 async def test_login_records_show_columns_other_features_add(app, monkeypatch):
     from piccolo.columns import Varchar
 
-    place = Varchar(length=100, default="")
-    place._meta.name = "place"
-    monkeypatch.setattr(LoginAttempt._meta, "columns", [*LoginAttempt._meta.columns, place])
-    assert logins.extra_columns() == [("place", "Place")]
+    device = Varchar(length=100, default="")
+    device._meta.name = "device"
+    monkeypatch.setattr(LoginAttempt._meta, "columns", [*LoginAttempt._meta.columns, device])
+    # The geolocation's columns (MAIL-20) and one more a later feature might add.
+    assert [name for name, _label in logins.extra_columns()] == ["reason", "place", "new_place", "device"]
 
 
 # Statistics (MAIL-14) ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from plugins.webmail.services import apply_action, ensure_mailbox, folder_id
 from plugins.webmail.tables import Delivery, Mailbox, Message, Outgoing
 from portal.accounts.services import UnitForm, create_unit
 from portal.reports.forms import period_of
+from portal.accounts.tables import User
 from portal.testing import login_as, post_form
 
 DOMAIN = "huanghe.gov.example"
@@ -179,6 +180,7 @@ async def test_the_health_page_shows_the_mail_rules(client, app, people, make_us
 
 async def test_notify_from_the_health_page_sends_a_mail(client, app, people, make_user):
     bob = people["bob"]
+    await User.update({User.locale: "en"}).where(User.id == bob.id)  # the mail is written in bob's language
     admin = await make_user("root", roles=["admin"])
     client.headers["accept-language"] = "en"
     await login_as(client, admin)
