@@ -8,7 +8,7 @@ from piccolo.table import Table
 import migrations
 from portal.accounts.tables import Department, RoleAssignment, Unit, User
 from portal.audit.tables import AuditEntry
-from portal.auth.tables import LoginAttempt, RecoveryCode, UserSession
+from portal.auth.tables import LockoutPolicy, LoginAttempt, LoginKey, LoginLock, RecoveryCode, UsedLoginNonce, UserSession
 from portal.jobs.tables import QueuedJob
 
 
@@ -19,5 +19,6 @@ class PluginState(Table, tablename="core_plugin_state"):
     enabled = Boolean(default=False)
 
 
-CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState, QueuedJob]
+CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState, QueuedJob,
+               LoginLock, LockoutPolicy, LoginKey, UsedLoginNonce]
 CORE_MIGRATIONS = Path(migrations.__file__).parent / "core"
