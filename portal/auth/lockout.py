@@ -137,13 +137,15 @@ async def active_locks() -> list[dict]:
 
 
 async def unlock(actor: CurrentUser, lock_id: int, ip: str = "") -> dict | None:
-    """End a running lock early and audit it; None when there is no such running lock."""
+    """End a lock early and audit it. The lock's row, with ``ended`` True when it had ended already;
+    None when there is no such lock."""
     async with write_transaction():
-        row = await LoginLock.select().where(
-            (LoginLock.id == lock_id) & (LoginLock.until > now()) & LoginLock.unlocked_at.is_null()
-        ).first()
+        row = await LoginLock.select().where(LoginLock.id == lock_id).first()
         if row is None:
             return None
+        row["ended"] = row["until"] <= now() or row["unlocked_at"] is not None
+        if row["ended"]:
+            return row
         await LoginLock.update({LoginLock.unlocked_at: now()}).where(LoginLock.id == lock_id)
         await write_audit("core.lockout.unlock", actor=actor, target_type="lockout", target_id=lock_id,
                           summary=f"{row['kind']} {row['value']}", ip=ip,
