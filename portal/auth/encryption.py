@@ -50,6 +50,8 @@ NONCE_SECONDS = 20 * 60
 # and how far ahead of the server's clock.
 TIMESTAMP_PAST_SECONDS = 120
 TIMESTAMP_FUTURE_SECONDS = 30
+# 2048 bits leave room for passwords of 120 bytes in one RSA-OAEP block, 3072 for 250.
+KEY_SIZES = (2048, 3072, 4096)
 MAX_CIPHER_CHARS = 1024  # base64 of a 4096-bit block is 684
 CHECK_SECONDS = 600  # how often the worker looks whether the key is due for rotation
 # (PEM, secret key) -> the private key, or None when that secret key cannot read it.
@@ -82,6 +84,8 @@ def _accepted_since(settings: Settings) -> datetime:
 
 
 def _new_key_pair(settings: Settings) -> tuple[str, str]:
+    if settings.login_key_bits not in KEY_SIZES:
+        raise ValueError(f"login_key_bits must be one of {KEY_SIZES}, not {settings.login_key_bits}")
     private = rsa.generate_private_key(public_exponent=65537, key_size=settings.login_key_bits)
     public = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -146,7 +146,11 @@ async def unlock(actor: CurrentUser, lock_id: int, ip: str = "") -> dict | None:
         row["ended"] = row["until"] <= now() or row["unlocked_at"] is not None
         if row["ended"]:
             return row
-        await LoginLock.update({LoginLock.unlocked_at: now()}).where(LoginLock.id == lock_id)
+        # Every running lock of that username or address: two failures at the same instant may have made two.
+        await LoginLock.update({LoginLock.unlocked_at: now()}).where(
+            (LoginLock.kind == row["kind"]) & (LoginLock.value == row["value"]) & (LoginLock.until > now())
+            & LoginLock.unlocked_at.is_null()
+        )
         await write_audit("core.lockout.unlock", actor=actor, target_type="lockout", target_id=lock_id,
                           summary=f"{row['kind']} {row['value']}", ip=ip,
                           details={"kind": row["kind"], "value": row["value"], "until": row["until"].isoformat()})

@@ -212,3 +212,15 @@ async def test_anonymous_visitors_and_forms_without_csrf_token_change_nothing(ap
 async def test_the_lockout_page_is_linked_from_the_administration(client, admin):
     page = await client.get("/admin")
     assert 'href="/admin/lockout"' in page.text
+
+
+async def test_unlocking_ends_every_running_lock_of_that_username(app, client, admin, make_user):
+    """Two failures at the same instant may both reach the threshold and make two locks."""
+    user = await make_user("victim")
+    until = datetime.now(timezone.utc) + timedelta(minutes=15)
+    await LoginLock.insert(LoginLock(kind="username", value="victim", failures=5, until=until),
+                           LoginLock(kind="username", value="victim", failures=5, until=until))
+    first = await LoginLock.select().first()
+    await post_form(client, f"/admin/lockout/{first['id']}/unlock")
+    assert not (await lockout.lock_state("victim", "")).locked
+    assert await try_login(app, user) == 303

@@ -285,3 +285,9 @@ async def test_the_worker_rotates_keys_and_forgets_old_nonces(app, client, setti
     await encryption.ROTATION_JOB.run(app.state.portal)
     assert await LoginKey.count() == 1
     assert [r["nonce"] for r in await UsedLoginNonce.select()] == ["recent"]
+
+
+async def test_an_unsupported_key_size_is_a_clear_error(client, settings):
+    with pytest.raises(ValueError, match="login_key_bits must be one of"):
+        await encryption.rotate_if_due(settings.with_changes(login_key_bits=1024))
+    assert await LoginKey.count() == 0
