@@ -86,7 +86,8 @@ async def save_policy(actor: CurrentUser, settings: Settings, policy: Policy, ip
 
 
 def _targets(username: str, ip: str) -> list[tuple[str, str]]:
-    return [(kind, value) for kind, value in (("username", username.strip().lower()), ("ip", ip)) if value]
+    """What a failure counts against, as ``record_attempt`` stores it (lower case, at most 64 characters)."""
+    return [(kind, value) for kind, value in (("username", username.strip().lower()[:64]), ("ip", ip[:45])) if value]
 
 
 async def lock_state(username: str, ip: str) -> LockState:

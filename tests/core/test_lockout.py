@@ -224,3 +224,11 @@ async def test_unlocking_ends_every_running_lock_of_that_username(app, client, a
     await post_form(client, f"/admin/lockout/{first['id']}/unlock")
     assert not (await lockout.lock_state("victim", "")).locked
     assert await try_login(app, user) == 303
+
+
+async def test_an_overlong_username_is_locked_as_it_is_recorded(app):
+    long_name = "guess" + "x" * 200
+    await fail_logins(app, long_name, 5)
+    lock = await LoginLock.select().where(LoginLock.kind == "username").first()
+    assert lock["value"] == long_name[:64]
+    assert (await lockout.lock_state(long_name, "")).locked
