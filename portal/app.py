@@ -16,6 +16,7 @@ from litestar.stores.file import FileStore
 
 from portal import db, i18n
 from portal.api import TableSet
+from portal.auth.encryption import ROTATION_JOB
 from portal.core_tables import CORE_MIGRATIONS, CORE_TABLES, PluginState
 from portal.facade import Portal
 from portal.plugins import call_startup_hook, make_plugin_manager
@@ -152,7 +153,7 @@ async def _shutdown(portal: Portal) -> None:
 
 
 def make_worker(portal: Portal):
-    """The job worker with every enabled plugin's task handlers and periodic jobs."""
+    """The job worker with the core's periodic jobs, and every enabled plugin's task handlers and periodic jobs."""
     from portal.jobs import TaskHandler, Worker
 
     from portal.health import report
@@ -163,7 +164,8 @@ def make_worker(portal: Portal):
             if not kind.startswith(f"{name}."):
                 raise ValueError(f"plugin {name!r}: task kind {kind!r} must start with {name!r}.")
             handlers[kind] = handler
-    periodic = [job for jobs in call_startup_hook(portal.pm, "register_jobs", portal=portal).values() for job in jobs]
+    periodic = [ROTATION_JOB]
+    periodic += [job for jobs in call_startup_hook(portal.pm, "register_jobs", portal=portal).values() for job in jobs]
     return Worker(portal, handlers, periodic)
 
 

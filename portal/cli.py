@@ -21,6 +21,7 @@ def _app(settings: Settings):
 
 async def _prepare(app, *, seed: bool, verbose: bool = True) -> None:
     from portal.app import plugin_app_configs
+    from portal.auth.encryption import rotate_if_due
     from portal.db import close_engine
     from portal.migrate import apply_migrations
 
@@ -28,6 +29,8 @@ async def _prepare(app, *, seed: bool, verbose: bool = True) -> None:
     try:
         await apply_migrations(plugin_app_configs(portal), verbose=verbose)
         await _record_enabled_plugins(portal)
+        # The login page's RSA key (MAIL-15), before the first visitor: the worker rotates it later.
+        await rotate_if_due(portal.settings)
         if seed:
             from portal.demo import seed_demo
 

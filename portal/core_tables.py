@@ -9,7 +9,7 @@ import migrations
 from portal.accounts.tables import Department, RoleAssignment, Unit, User
 from portal.audit.tables import AuditEntry
 from portal.auth.security_tables import IpLibrary, LoginRule
-from portal.auth.tables import LoginAttempt, RecoveryCode, UserSession
+from portal.auth.tables import LockoutPolicy, LoginAttempt, LoginKey, LoginLock, RecoveryCode, UsedLoginNonce, UserSession
 from portal.health.tables import HealthReport
 from portal.jobs.tables import QueuedJob, Schedule
 
@@ -22,5 +22,5 @@ class PluginState(Table, tablename="core_plugin_state"):
 
 
 CORE_TABLES = [Unit, Department, User, RoleAssignment, LoginAttempt, UserSession, RecoveryCode, AuditEntry, PluginState, QueuedJob,
-               LoginRule, IpLibrary, Schedule, HealthReport]
+               LoginRule, IpLibrary, Schedule, HealthReport, LoginLock, LockoutPolicy, LoginKey, UsedLoginNonce]
 CORE_MIGRATIONS = Path(migrations.__file__).parent / "core"

@@ -34,6 +34,11 @@ class Settings:
     lockout_threshold: int = 5
     lockout_window_minutes: int = 15
     lockout_minutes: int = 15
+    # Encrypted login (MAIL-15): the RSA key size, how often a new key is made, and how long the
+    # previous key is still accepted afterwards (more than the 20 minutes a login page lasts).
+    login_key_bits: int = 3072
+    login_key_rotation_hours: int = 24
+    login_key_grace_minutes: int = 60
     # Addresses of reverse proxies whose X-Forwarded-For we believe; empty trusts none.
     trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False

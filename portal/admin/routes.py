@@ -1,4 +1,5 @@
-"""Administration pages (CORE-3): units and departments, users and their roles, plugins, audit log.
+"""Administration pages (CORE-3): units and departments, users and their roles, plugins, login lockout
+(MAIL-16), audit log.
 
 Handlers stay thin: parse the form, call ``portal.accounts.services`` (which validates and
 writes the audit log) or ``portal.admin.services``, then redirect (303) or re-render the form
@@ -21,6 +22,7 @@ from portal.accounts.services import UnitForm, UserForm, ValidationError
 from portal.accounts.tables import UNIT_LEVELS
 from portal.admin import services
 from portal.audit import services as audit_log
+from portal.auth import lockout
 from portal.i18n import gettext as _
 from portal.localtime import day_start
 from portal.roles import role_labels
@@ -409,6 +411,52 @@ async def plugin_disable(request: Request, name: FromPath[str]) -> Response:
     return await _set_plugin(request, name, False)
 
 
+# Login lockout (MAIL-16) ---------------------------------------------------------------------
+
+
+def lock_kinds() -> dict[str, str]:
+    return {"username": _("Username"), "ip": _("IP address")}
+
+
+async def _lockout_page(request: Request, values: dict[str, str] | None = None, errors: dict | None = None,
+                        status_code: int = 200) -> Response:
+    settings = portal_of(request).settings
+    policy = await lockout.lockout_policy(settings)
+    if values is None:
+        values = {name: str(getattr(policy, name)) for name in lockout.LIMITS}
+    return await render(request, "admin/lockout.html", status_code=status_code, policy=policy, values=values,
+                        errors=errors or {}, limits=lockout.LIMITS, defaults=lockout.default_policy(settings),
+                        locks=await lockout.active_locks(), kinds=lock_kinds(), flash=pop_flash(request))
+
+
+@get("/admin/lockout", guards=ADMIN)
+async def lockout_page(request: Request) -> Response:
+    return await _lockout_page(request)
+
+
+@post("/admin/lockout", guards=ADMIN)
+async def lockout_policy_save(request: Request) -> Response:
+    values, _lists = await read_form(request)
+    try:
+        policy = lockout.parse_policy(values)
+    except ValidationError as error:
+        return await _lockout_page(request, values, error.errors, status_code=400)
+    await lockout.save_policy(current_user(request), portal_of(request).settings, policy, ip=client_ip(request))
+    flash(request, _("The lockout rule was saved. It applies to failed logins from now on."))
+    return redirect("/admin/lockout")
+
+
+@post("/admin/lockout/{lock_id:int}/unlock", guards=ADMIN)
+async def lockout_unlock(request: Request, lock_id: FromPath[int]) -> Response:
+    row = found(await lockout.unlock(current_user(request), check_id(lock_id), ip=client_ip(request)))
+    what = lock_kinds().get(row["kind"], row["kind"])
+    if row["ended"]:
+        flash(request, _("The lock of %(what)s %(value)s had already ended.", what=what, value=row["value"]))
+    else:
+        flash(request, _("%(what)s %(value)s is unlocked.", what=what, value=row["value"]))
+    return redirect("/admin/lockout")
+
+
 # Audit log -----------------------------------------------------------------------------------
 
 
@@ -464,5 +512,6 @@ ADMIN_ROUTES = [
     users_page, user_new_page, user_create, user_edit_page, user_update, password_page, password_reset,
     roles_page, role_assign, role_revoke,
     plugins_page, plugin_enable, plugin_disable,
+    lockout_page, lockout_policy_save, lockout_unlock,
     audit_page,
 ]

@@ -10,10 +10,10 @@ from litestar.params import FromQuery
 
 from portal.accounts.services import load_current_user
 from portal.accounts.tables import User
-from portal.auth import geo, password_change, restrictions, services, totp
+from portal.auth import encryption, geo, password_change, restrictions, services, totp
 from portal.i18n import gettext as _
 from portal.plugins import gather_hook
-from portal.web import client_ip, current_user, portal_of, redirect, render, safe_next
+from portal.web import client_ip, csrf_token, current_user, portal_of, redirect, render, safe_next
 
 PENDING_SECONDS = 300
 MAX_FIELD = 256
@@ -42,23 +42,52 @@ def _lock_message(check: services.PasswordCheck | None) -> str:
     return _("Too many failed attempts. Login is locked until %(time)s.", time=until)
 
 
-@get("/login", name="login")
+async def _offer_encryption(request: Request) -> None:
+    """Before the login handlers: the public key and a nonce for the login page's script (MAIL-15)."""
+    settings = portal_of(request).settings
+    key = await encryption.current_public_key(settings)
+    if key is not None:
+        request.state.login_encryption = {"key": key, "time": int(time.time()),
+                                          "nonce": encryption.issue_nonce(settings.secret_key, csrf_token(request))}
+
+
+async def _no_store(response: Response) -> Response:
+    """After the login handlers: the page's nonce is for one view, so no cache (nor back-forward cache) keeps it."""
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+async def _posted_password(request: Request, form: dict[str, str]) -> str:
+    """The password: decrypted from the ciphertext the login script posts, else as typed (no JavaScript)."""
+    cipher = (await request.form()).get(encryption.CIPHER_FIELD)
+    if not isinstance(cipher, str) or not cipher:
+        return form.get("password", "")
+    return await encryption.decrypt_password(portal_of(request).settings, form.get(encryption.KEY_FIELD, ""), cipher,
+                                             csrf_token(request))
+
+
+@get("/login", name="login", before_request=_offer_encryption, after_request=_no_store)
 async def login_page(request: Request, next: FromQuery[str] = "/") -> Response:
     if current_user(request):
         return redirect(safe_next(next))
     return await render(request, "auth/login.html", next=safe_next(next), error=None)
 
 
-@post("/login")
+@post("/login", before_request=_offer_encryption, after_request=_no_store)
 async def login_submit(request: Request) -> Response:
     portal = portal_of(request)
     form = await _form(request)
     next_path = safe_next(form.get("next"))
     username = form.get("username", "").strip()
-    if not username or not form.get("password"):
+    try:
+        password = await _posted_password(request, form)
+    except encryption.RejectedCipher as rejected:
+        return await render(request, "auth/login.html", status_code=400, next=next_path, username=username,
+                            error=str(rejected))
+    if not username or not password:
         return await render(request, "auth/login.html", status_code=400, next=next_path, username=username,
                             error=_("Enter your username and password."))
-    check = await services.check_password(portal.settings, username, form.get("password", ""), _client(request))
+    check = await services.check_password(portal.settings, username, password, _client(request))
     if check.result == "locked" or (check.lock and check.lock.locked):
         return await render(request, "auth/login.html", status_code=429, next=next_path, username=username,
                             error=_lock_message(check))
@@ -169,9 +198,9 @@ async def enrol_submit(request: Request) -> Response:
     context = await _enrolment_context(request, user_id)
     form = await _form(request)
     client = _client(request)
-    if (await services.lock_state(portal_of(request).settings, "", client.ip)).locked:
+    if (await services.lock_state("", client.ip)).locked:
         return await render(request, "auth/enrol.html", status_code=429, error=_lock_message(None), **context)
-    codes = await services.enrol_totp(user_id, context["secret"], form.get("code", ""), client)
+    codes = await services.enrol_totp(portal_of(request).settings, user_id, context["secret"], form.get("code", ""), client)
     if codes is None:
         return await render(request, "auth/enrol.html", status_code=400,
                             error=_("The code does not match. Check the time on your phone and enter the current code."), **context)

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 from portal.accounts.tables import User
 from portal.auth import passwords, totp
+from portal.auth.lockout import LockState, lock_if_due, lock_state
 from portal.auth.tables import LoginAttempt, RecoveryCode, UserSession
 from portal.db import write_transaction
 from portal.settings import Settings
 
-FAILURES = ("bad_password", "bad_code", "unknown_user")
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
@@ -28,32 +28,6 @@ def now() -> datetime:
 class Client:
     ip: str
     user_agent: str
-
-
-@dataclass(frozen=True)
-class LockState:
-    locked: bool
-    until: datetime | None = None
-
-
-async def lock_state(settings: Settings, username: str, ip: str) -> LockState:
-    """Locked when the username or the address had too many failures within the window (MAIL-16)."""
-    since = now() - timedelta(minutes=settings.lockout_window_minutes)
-    latest: datetime | None = None
-    for condition in (LoginAttempt.username == username.lower(), LoginAttempt.ip == ip):
-        rows = (
-            await LoginAttempt.select(LoginAttempt.created_at)
-            .where(condition, LoginAttempt.created_at >= since, LoginAttempt.result.is_in(list(FAILURES)))
-            .order_by(LoginAttempt.created_at, ascending=False)
-            .limit(settings.lockout_threshold)
-        )
-        if len(rows) >= settings.lockout_threshold:
-            candidate = rows[0]["created_at"]
-            latest = candidate if latest is None or candidate > latest else latest
-    if latest is None:
-        return LockState(False)
-    until = latest + timedelta(minutes=settings.lockout_minutes)
-    return LockState(until > now(), until)
 
 
 async def record_attempt(username: str, client: Client, result: str, user_id: int | None = None, reason: str = "") -> None:
@@ -73,6 +47,12 @@ async def record_attempt(username: str, client: Client, result: str, user_id: in
     )
 
 
+async def record_failure(settings: Settings, username: str, client: Client, result: str, user_id: int | None = None) -> None:
+    """A failed attempt, which may lock the username and the address (MAIL-16)."""
+    await record_attempt(username, client, result, user_id)
+    await lock_if_due(settings, username, client.ip)
+
+
 @dataclass(frozen=True)
 class PasswordCheck:
     result: str
@@ -84,7 +64,7 @@ class PasswordCheck:
 async def check_password(settings: Settings, username: str, password: str, client: Client) -> PasswordCheck:
     """First factor. Records the attempt; refuses while the username or address is locked."""
     username = username.strip().lower()
-    lock = await lock_state(settings, username, client.ip)
+    lock = await lock_state(username, client.ip)
     if lock.locked:
         await record_attempt(username, client, "locked")
         return PasswordCheck("locked", lock=lock)
@@ -92,8 +72,8 @@ async def check_password(settings: Settings, username: str, password: str, clien
     # argon2 takes tens of milliseconds of CPU: off the event loop, so other requests go on.
     if not await asyncio.to_thread(passwords.verify_password, user.password_hash if user else None, password):
         result = "bad_password" if user else "unknown_user"
-        await record_attempt(username, client, result, user.id if user else None)
-        return PasswordCheck(result, lock=await lock_state(settings, username, client.ip))
+        await record_failure(settings, username, client, result, user.id if user else None)
+        return PasswordCheck(result, lock=await lock_state(username, client.ip))
     if not user.active:
         await record_attempt(username, client, "inactive", user.id)
         return PasswordCheck("inactive", user.id)
@@ -106,7 +86,7 @@ async def check_totp(settings: Settings, user_id: int, code: str, client: Client
     """Second factor: 'ok', 'bad_code' or 'locked'. A code whose time step was used before is refused."""
     async with write_transaction():
         user = await User.objects().get(User.id == user_id)
-        lock = await lock_state(settings, user.username, client.ip)
+        lock = await lock_state(user.username, client.ip)
         if lock.locked:
             result = "locked"
         else:
@@ -116,7 +96,9 @@ async def check_totp(settings: Settings, user_id: int, code: str, client: Client
             else:
                 await User.update({User.totp_last_step: step}).where(User.id == user_id)
                 result = "ok"
-        if result != "ok":
+        if result == "bad_code":
+            await record_failure(settings, user.username, client, result, user_id)
+        elif result != "ok":
             await record_attempt(user.username, client, result, user_id)
     return result
 
@@ -125,7 +107,7 @@ async def check_recovery_code(settings: Settings, user_id: int, code: str, clien
     """Second factor by a one-time recovery code: 'ok', 'bad_code' or 'locked'."""
     async with write_transaction():
         user = await User.objects().get(User.id == user_id)
-        if (await lock_state(settings, user.username, client.ip)).locked:
+        if (await lock_state(user.username, client.ip)).locked:
             result = "locked"
         else:
             row = await RecoveryCode.objects().get(
@@ -138,7 +120,9 @@ async def check_recovery_code(settings: Settings, user_id: int, code: str, clien
             else:
                 await RecoveryCode.update({RecoveryCode.used_at: now()}).where(RecoveryCode.id == row.id)
                 result = "ok"
-        if result != "ok":
+        if result == "bad_code":
+            await record_failure(settings, user.username, client, result, user_id)
+        elif result != "ok":
             await record_attempt(user.username, client, result, user_id)
     return result
 
@@ -147,7 +131,7 @@ async def remaining_recovery_codes(user_id: int) -> int:
     return await RecoveryCode.count().where((RecoveryCode.user == user_id) & RecoveryCode.used_at.is_null())
 
 
-async def enrol_totp(user_id: int, secret: str, code: str, client: Client | None = None) -> list[str] | None:
+async def enrol_totp(settings: Settings, user_id: int, secret: str, code: str, client: Client | None = None) -> list[str] | None:
     """Store the second factor once the user proved it with a code; return new recovery codes.
 
     A wrong code counts as a failed attempt towards the lockout, like any other."""
@@ -155,7 +139,7 @@ async def enrol_totp(user_id: int, secret: str, code: str, client: Client | None
     if step is None:
         if client is not None:
             row = await User.select(User.username).where(User.id == user_id).first()
-            await record_attempt(row["username"], client, "bad_code", user_id)
+            await record_failure(settings, row["username"], client, "bad_code", user_id)
         return None
     codes = totp.new_recovery_codes()
     async with write_transaction():

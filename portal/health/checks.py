@@ -149,15 +149,12 @@ def _names(values: list[str]) -> str:
 
 
 async def locked_check(portal) -> tuple[str, str]:
-    """Usernames and addresses locked now by the lockout rule (MAIL-16)."""
-    from portal.auth.tables import LoginAttempt
+    """Usernames and addresses locked now (MAIL-16), as the lockout page lists them."""
+    from portal.auth.lockout import active_locks
 
-    settings = portal.settings
-    moment = _now()
-    since = moment - timedelta(minutes=settings.lockout_window_minutes)
-    lock = timedelta(minutes=settings.lockout_minutes)
-    users = [u for u, latest in await _failing(LoginAttempt.username, since, settings.lockout_threshold) if latest + lock > moment]
-    addresses = [a for a, latest in await _failing(LoginAttempt.ip, since, settings.lockout_threshold) if latest + lock > moment]
+    locks = await active_locks()
+    users = sorted({lock["value"] for lock in locks if lock["kind"] == "username"})
+    addresses = sorted({lock["value"] for lock in locks if lock["kind"] != "username"})
     if not users and not addresses:
         return "ok", _("No username or address is locked.")
     return "warning", _("Locked now: %(users)s usernames (%(user_names)s) and %(addresses)s addresses (%(address_names)s).",

@@ -4,6 +4,7 @@ import asyncio
 import email
 from datetime import timedelta
 from email import policy
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -12,7 +13,7 @@ from portal.accounts.services import UnitForm, create_unit
 from portal.accounts.tables import User
 from portal.api import HealthCheck
 from portal.audit.tables import AuditEntry
-from portal.auth.services import Client, record_attempt
+from portal.auth.services import Client, record_failure
 from portal.health import checks as health
 from portal.health.report import KIND, SCHEDULE, collect_checks, report_settings, run_report
 from portal.health.tables import HealthReport
@@ -21,7 +22,7 @@ from portal.i18n import locale_context
 from portal.jobs import enqueue, now
 from portal.jobs.schedule import get_schedule
 from portal.jobs.tables import QueuedJob, Schedule
-from portal.settings import BUILTIN_PLUGINS
+from portal.settings import BUILTIN_PLUGINS, Settings
 from portal.testing import login_as, post_form
 
 DOMAIN = "huanghe.gov.example"
@@ -112,8 +113,9 @@ async def test_the_disk_and_database_checks_report_figures(app):
 
 
 async def failures(username: str, count: int, ip: str = "198.51.100.7", user_id=None, result="bad_password") -> None:
+    """Failed logins as the login page records them: enough of them lock (MAIL-16)."""
     for _ in range(count):
-        await record_attempt(username, Client(ip, "test"), result, user_id)
+        await record_failure(Settings(data_dir=Path("."), secret_key="t"), username, Client(ip, "test"), result, user_id)
 
 
 async def test_locked_usernames_and_addresses_are_counted(app):
@@ -130,10 +132,11 @@ async def test_locked_usernames_and_addresses_are_counted(app):
 
 
 async def test_an_old_lock_is_over(app):
-    from portal.auth.tables import LoginAttempt
+    from portal.auth.tables import LoginLock
 
     await failures("mallory", 5)
-    await LoginAttempt.update({LoginAttempt.created_at: now() - timedelta(minutes=16)}).where(LoginAttempt.id > 0)
+    assert (await english(health.locked_check, app.state.portal))[0] == "warning"
+    await LoginLock.update({LoginLock.until: now() - timedelta(minutes=1)}).where(LoginLock.id > 0)
     assert (await english(health.locked_check, app.state.portal))[0] == "ok"
 
 

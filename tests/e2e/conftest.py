@@ -4,6 +4,8 @@
   and SMTP ports);
 - ``lockout_server``: a second, dedicated portal for the lockout test, because five failures
   from 127.0.0.1 lock the *address* for every account for 15 minutes;
+- ``unlock_server``: a third one, where an administrator ends such a lock (his own login must
+  come before the failures lock the address, so it cannot share ``lockout_server``);
 - ``browser`` and ``new_page(server, **context_options)``: Playwright (sync API) driving
   /usr/bin/chromium; every page gets its own context (cookies), closed after the test, and
   a screenshot in ``test-results/`` when the test fails;
@@ -82,6 +84,11 @@ ACCOUNT_OF = {
 }
 # Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
 # xuyan, gaoming, luohui, songtao, tangxue. Claim one here before using it.
+    "encrypted_login": "songtao",  # test_login_encryption.py
+    "unlocked": "tangxue",  # on unlock_server only (test_lockout.py), with "admin" there
+}
+# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
+# xuyan, gaoming, luohui, hanbing. Claim one here before using it.
 
 
 @dataclass
@@ -171,6 +178,11 @@ def live_server(start_live_server) -> LiveServer:
 @pytest.fixture(scope="session")
 def lockout_server(start_live_server) -> LiveServer:
     return start_live_server("lockout")
+
+
+@pytest.fixture(scope="session")
+def unlock_server(start_live_server) -> LiveServer:
+    return start_live_server("unlock")
 
 
 @pytest.fixture(scope="session")
@@ -273,6 +285,8 @@ def e2e():
 
 class _Helpers:
     ACCOUNT_OF = ACCOUNT_OF
+    CHROMIUM = CHROMIUM
+    CHROMIUM_ARGS = CHROMIUM_ARGS
     submit = staticmethod(submit)
     enter_password = staticmethod(enter_password)
     log_in = staticmethod(log_in)
