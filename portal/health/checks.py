@@ -30,7 +30,6 @@ JOB_OVERDUE = timedelta(minutes=10)
 RECENT_JOB_FAILURES = timedelta(days=7)
 # "Under attack" (MAIL-11): this many failed logins of one account within a day.
 ATTACK_WINDOW = timedelta(hours=24)
-LOGIN_FAILURES = ("bad_password", "bad_code")
 NAMES_SHOWN = 5
 
 
@@ -126,7 +125,7 @@ async def jobs_check(portal) -> tuple[str, str]:
 
 async def _failing(column, since: datetime, threshold: int, *conditions) -> list[tuple[str, datetime]]:
     """(value of ``column``, latest failure) for those with ``threshold`` failed logins since ``since``."""
-    from portal.auth.services import FAILURES
+    from portal.auth.lockout import FAILURES
     from portal.auth.tables import LoginAttempt
 
     rows = await (LoginAttempt.select(column.as_alias("key"), Count(LoginAttempt.id, alias="n"),

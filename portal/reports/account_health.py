@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from portal.accounts.tables import User
 from portal.api import AccountCheck, AccountFinding, CurrentUser, SystemMessage
 from portal.audit.services import write_audit
-from portal.auth.services import FAILURES
+from portal.auth.lockout import FAILURES
 from portal.auth.tables import LoginAttempt, UserSession
 from portal.db import write_transaction
 from portal.i18n import gettext as _

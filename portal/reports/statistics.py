@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from portal.api import Column, Link, Period, Statistic, StatisticTable
 from portal.audit.tables import AuditEntry
-from portal.auth.services import FAILURES
+from portal.auth.lockout import FAILURES
 from portal.auth.tables import LoginAttempt
 from portal.i18n import gettext as _
 from portal.localtime import day_sql

@@ -14,7 +14,7 @@ from portal.audit.tables import AuditEntry
 from portal.auth import restrictions
 from portal.auth.restrictions import Rule, RuleForm, classify_terminal
 from portal.auth.security_tables import LoginRule
-from portal.auth.services import lock_state
+from portal.auth.lockout import lock_state
 from portal.auth.tables import LoginAttempt
 from portal.i18n import set_locale
 from portal.testing import login_as, post_form
@@ -289,8 +289,7 @@ async def test_a_refused_login_does_not_count_towards_the_lockout(client, make_u
     rule_id = await add_rule(user=user.id, networks="10.20.0.0/16")
     for _ in range(7):
         assert (await password_step(client, user, ip="192.0.2.7")).status_code == 403
-    settings = app.state.portal.settings
-    assert not (await lock_state(settings, "ray", "192.0.2.7")).locked
+    assert not (await lock_state("ray", "192.0.2.7")).locked
     await LoginRule.delete().where(LoginRule.id == rule_id)
     assert (await password_step(client, user, ip="192.0.2.7")).headers["location"] == "/login/verify"
 

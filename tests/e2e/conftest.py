@@ -74,21 +74,15 @@ ACCOUNT_OF = {
     # admin with recovery codes #8 and #9 only (test_health_cert.py); his TOTP stays with "admin".
     "certificate_upload": "admin",
     "health_report": "admin",
-}
-# Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming, songtao, tangxue,
-# hanbing. Claim one here before using it.
     # test_admin_reports.py: admin logs in with its recovery codes #5 and #6 (#7 kept spare), never
     # a TOTP code, so it does not race the "admin" test; hanbing is the account it locks.
     "admin_reports": "admin",
     "admin_reports_locked": "hanbing",
-}
-# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
-# xuyan, gaoming, luohui, songtao, tangxue. Claim one here before using it.
     "encrypted_login": "songtao",  # test_login_encryption.py
     "unlocked": "tangxue",  # on unlock_server only (test_lockout.py), with "admin" there
 }
-# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
-# xuyan, gaoming, luohui, hanbing. Claim one here before using it.
+# Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming (taken by helpers still
+# at work). Claim one here before using it.
 
 
 @dataclass
