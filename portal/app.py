@@ -86,7 +86,8 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
 
     from portal.web.shell import template_globals
 
-    portal.templates = Templates(template_dirs, StaticFiles(statics, themes), themes, template_globals(portal, themes))
+    static_files = StaticFiles(statics, themes)
+    portal.templates = Templates(template_dirs, static_files, themes, template_globals(portal, themes, static_files))
 
     from portal.web.routes import core_route_handlers
     from portal.web.errors import exception_handlers

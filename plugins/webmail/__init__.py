@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import migrations
-from portal.api import Command, DashboardItem, MenuItem, Permission, Service, TableSet
+from portal.api import Command, DashboardItem, MenuItem, PageAsset, Permission, Service, TableSet
 from portal.hookspecs import hookimpl
 
 NAME = "webmail"
@@ -33,6 +33,12 @@ def register_templates(portal):
 @hookimpl
 def register_static(portal):
     return HERE / "static"
+
+
+@hookimpl
+def register_page_assets(portal):
+    # New mail is announced on every open page (MAIL-1), not only on the mailbox's own pages.
+    return [PageAsset("webmail.js", permission="webmail.use"), PageAsset("live.css", permission="webmail.use")]
 
 
 @hookimpl

@@ -61,9 +61,11 @@ ACCOUNT_OF = {
     "webmail_live": "sunli",
     "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
+    "live_everywhere_reader": "xuyan",  # test_webmail_live_everywhere.py
+    "live_everywhere_sender": "gaoming",  # test_webmail_live_everywhere.py
 }
 # Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
-# xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
+# luohui, songtao, tangxue, hanbing. Claim one here before using it.
 
 
 @dataclass
