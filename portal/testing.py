@@ -187,7 +187,8 @@ def make_app(tmp_path, portal_database, portal_database_factory):
         # Tests run queued jobs themselves (``app.state.portal.worker.run_until_idle()``).
         changes.setdefault("worker", "off")
         changes.setdefault("services", False)
-        settings = Settings(data_dir=data_dir, database_url=database_url, secret_key="test-secret-key", **changes)
+        changes.setdefault("secret_key", "test-secret-key")
+        settings = Settings(data_dir=data_dir, database_url=database_url, **changes)
         return create_app(settings, plugins=plugins, plugin_modules=plugin_modules)
 
     return factory

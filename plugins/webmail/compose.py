@@ -19,7 +19,7 @@ from plugins.webmail.blobs import blob_store
 from plugins.webmail.mime import parse_message
 from plugins.webmail.services import get_message, mailbox_of
 from portal.i18n import gettext as _
-from portal.web import current_user, is_htmx, permission_required, portal_of, redirect, render
+from portal.web import current_user, is_htmx, permission_required, portal_of, rate_limited, redirect, render
 
 GUARDS = [permission_required("webmail.use")]
 
@@ -143,7 +143,13 @@ async def _read_form(request: Request) -> tuple[dict[str, Any], sending.Draft, s
     return values, draft, action
 
 
-@post("/compose", guards=GUARDS, name="webmail:compose_submit", request_max_body_size=_upload_limit())
+async def _is_sending(request: Request) -> bool:
+    """Only the Send button counts against the sending limits, not drafts or the directory."""
+    return (await request.form()).get("action", "send") == "send"
+
+
+@post("/compose", guards=GUARDS, name="webmail:compose_submit", request_max_body_size=_upload_limit(),
+      opt=rate_limited("send", when=_is_sending))
 async def compose_submit(request: Request) -> Response:
     values, draft, action = await _read_form(request)
     portal, user = portal_of(request), current_user(request)
