@@ -49,6 +49,12 @@ class Settings:
     rate_limit_send_account: str = "30/minute"
     rate_limit_search_ip: str = "300/minute"      # mailbox searches
     rate_limit_search_account: str = "60/minute"
+    # The HTTP server of `portal serve` against slow and greedy clients (MAIL-17; portal/server.py):
+    server_header_timeout: int = 10        # seconds for a request's line and headers to arrive
+    server_body_timeout: int = 30          # longest pause while a request body arrives
+    server_keep_alive: int = 10            # seconds an idle connection stays open between requests
+    server_max_header_bytes: int = 16384   # request line and headers; a larger head gets 400
+    server_limit_concurrency: int = 4000   # connections at once (every open page holds one for /events); more get 503
     password_min_length: int = 10
     totp_issuer: str = "政务门户"
     # "inline": the web process runs the job worker; "off": `portal worker` runs it apart.

@@ -271,10 +271,11 @@ def portal_login():
 class LiveServer:
     """The application served by uvicorn on a free loopback port, inside the test's event loop."""
 
-    def __init__(self, app):
+    def __init__(self, app, **options):
+        """``options`` are further ``uvicorn.Config`` settings (``portal.server.uvicorn_options``)."""
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options))
         self.task: asyncio.Task | None = None
 
     async def __aenter__(self) -> "LiveServer":

@@ -63,8 +63,10 @@ ACCOUNT_OF = {
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
     "live_everywhere_reader": "xuyan",  # test_webmail_live_everywhere.py
     "live_everywhere_sender": "gaoming",  # test_webmail_live_everywhere.py
+    "upload_too_large": "heqiang",  # test_request_limits.py
+    "load_user": "linfeng",  # test_server_load.py, on its own server
 }
-# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
+# Free demo accounts with TOTP for further tests: guoli, majun (township 东镇),
 # luohui, songtao, tangxue, hanbing. Claim one here before using it.
 
 
@@ -127,7 +129,8 @@ def start_live_server(tmp_path_factory):
     """Start ``portal serve --demo`` on a free port with its own data directory; stopped at the end."""
     started: list[LiveServer] = []
 
-    def start(name: str = "portal") -> LiveServer:
+    def start(name: str = "portal", **settings: str) -> LiveServer:
+        """``settings``: further environment variables, e.g. ``PORTAL_RATE_LIMIT_LOGIN_IP="10/minute"``."""
         root = tmp_path_factory.mktemp(f"e2e-{name}")
         data_dir = root / "data"
         log_path = root / "server.log"
@@ -135,7 +138,7 @@ def start_live_server(tmp_path_factory):
         command = [sys.executable, "-m", "portal.cli", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
                    "--smtp-port", str(smtp_port)]
         with log_path.open("wb") as log:
-            process = subprocess.Popen(command, cwd=root, env=_server_env(data_dir), stdin=subprocess.DEVNULL,
+            process = subprocess.Popen(command, cwd=root, env={**_server_env(data_dir), **settings}, stdin=subprocess.DEVNULL,
                                        stdout=log, stderr=subprocess.STDOUT)
         server = LiveServer(f"http://127.0.0.1:{port}", smtp_port, data_dir, log_path, process)
         started.append(server)
