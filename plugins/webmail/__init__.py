@@ -19,10 +19,10 @@ def register_tables(portal):
 
 @hookimpl
 def register_routes(portal):
-    from plugins.webmail.compose import COMPOSE_ROUTES
+    from plugins.webmail.compose import compose_routes
     from plugins.webmail.routes import ROUTES
 
-    return [*ROUTES, *COMPOSE_ROUTES]
+    return [*ROUTES, *compose_routes(portal)]
 
 
 @hookimpl
