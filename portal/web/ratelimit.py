@@ -45,7 +45,9 @@ from portal.web import client_ip, current_user
 STORE = "rate_limit"
 # Expired counters of the memory store are dropped every so many counted requests.
 PURGE_EVERY = 1000
+# The ASGI receive of the request being checked, for conditions that read the body.
 _receive: ContextVar[Receive] = ContextVar("rate_limit_receive")
+
 
 @dataclass(frozen=True)
 class Limit:
