@@ -50,6 +50,20 @@ class MenuItem:
 
 
 @dataclass(frozen=True)
+class PageAsset:
+    """A script (``.js``) or stylesheet (``.css``) of the plugin's static folder that the core
+    puts on every full page of logged-in users who hold ``permission`` (every logged-in user
+    when it is None)."""
+
+    path: str
+    permission: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "script" if self.path.endswith(".js") else "stylesheet"
+
+
+@dataclass(frozen=True)
 class DashboardItem:
     """A widget on the home page: a template rendered with ``context``."""
 

@@ -87,11 +87,13 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
 
     from portal.web.shell import template_globals
 
-    portal.templates = Templates(template_dirs, StaticFiles(statics, themes), themes, template_globals(portal, themes))
+    static_files = StaticFiles(statics, themes)
+    portal.templates = Templates(template_dirs, static_files, themes, template_globals(portal, themes, static_files))
 
     from portal.web.routes import core_route_handlers
     from portal.web.errors import exception_handlers
     from portal.web.middleware import SecurityHeadersMiddleware, current_user_middleware
+    from portal.web.ratelimit import rate_limit_middleware
 
     plugin_routes = []
     for name, handlers in call_startup_hook(pm, "register_routes", portal=portal).items():
@@ -99,7 +101,6 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
 
     from portal.notify import make_channels_plugin
 
-    session_store = _session_store(settings)
     channels = make_channels_plugin(settings)
     portal.channels = channels
     app = Litestar(
@@ -112,13 +113,14 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
                 exclude=["^/static/"],
             ).middleware,
             current_user_middleware,
+            *rate_limit_middleware(settings),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key, cookie_name="portal_csrf", cookie_secure=settings.secure_cookies,
             cookie_httponly=True, cookie_samesite="lax", header_name="x-csrftoken", exclude=["^/static/"],
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
-        stores={"sessions": session_store},
+        stores=_stores(settings),
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_request_body,
         on_startup=[partial(_startup, portal)],
@@ -132,14 +134,18 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
     return app
 
 
-def _session_store(settings: Settings):
+def _stores(settings: Settings) -> dict:
+    """Sessions and rate-limit counters: in one Redis (one client) when configured."""
+    from portal.web.ratelimit import STORE, rate_limit_store
+
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
 
-        return RedisStore.with_client(url=settings.redis_url, namespace="portal_sessions")
+        redis = RedisStore.with_client(url=settings.redis_url, namespace="portal")
+        return {"sessions": redis.with_namespace("sessions"), STORE: rate_limit_store(settings, redis)}
     folder = settings.data_dir / "sessions"
     folder.mkdir(parents=True, exist_ok=True)
-    return FileStore(folder)
+    return {"sessions": FileStore(folder), STORE: rate_limit_store(settings, None)}
 
 
 async def _shutdown(portal: Portal) -> None:

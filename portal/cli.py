@@ -53,12 +53,14 @@ async def _record_enabled_plugins(portal) -> None:
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
+    from portal.server import raise_open_files_limit, uvicorn_options
+
     settings = settings.with_changes(smtp_port=0 if args.no_smtp else args.smtp_port)
     app = _app(settings)
     asyncio.run(_prepare(app, seed=args.demo, verbose=False))
     print(f"Portal at http://{args.host}:{args.port}/")
-    options = dict(log_level="info", proxy_headers=False, timeout_keep_alive=10, limit_concurrency=1000,
-                   h11_max_incomplete_event_size=16 * 1024)
+    raise_open_files_limit(settings.server_limit_concurrency)
+    options = dict(log_level="info", **uvicorn_options(settings))
     if args.https_port:
         return _serve_with_https(app, args, options)
     uvicorn.run(app, host=args.host, port=args.port, **options)

@@ -8,8 +8,8 @@ plugins may use: settings, url building, rendering, auditing and notification. H
 - ``on_*``: events, return nothing.
 
 Any hook may return an awaitable and the core awaits it, except the ``register_*`` hooks that
-build the application (routes, tables, templates, static, locales, permissions), which must
-return their value. The reference in ``docs/plugin-hooks.md`` is checked against this file by
+build the application (routes, tables, templates, static, page assets, locales, permissions),
+which must return their value. The reference in ``docs/plugin-hooks.md`` is checked against this file by
 the test suite.
 """
 
@@ -56,6 +56,12 @@ def register_templates(portal):
 @hookspec
 def register_static(portal):
     """Return the path of a folder served at ``/static/<plugin name>/``, fingerprinted."""
+
+
+@hookspec
+def register_page_assets(portal):
+    """Return a list of :class:`portal.api.PageAsset`: scripts and stylesheets of the plugin's
+    static folder that every full page includes for the logged-in users who may use them."""
 
 
 @hookspec

@@ -43,6 +43,23 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False
     max_request_body: int = 2 * 1024 * 1024
+    # Rate limits (MAIL-17), "<count>/<second|minute|hour|day>", "off" for none; a limited request
+    # gets 429 with Retry-After. Per address (client_ip, as the lockout) and per account; counted
+    # in Redis when redis_url is set, else in memory. An office behind one NAT address shares the
+    # per-address limits, hence their room.
+    rate_limit_anonymous_ip: str = "300/minute"   # any request of a visitor not logged in
+    rate_limit_login_ip: str = "60/minute"        # POSTs of the login steps
+    rate_limit_login_account: str = "10/minute"   # second-factor steps of one pending account
+    rate_limit_send_ip: str = "120/minute"        # mails sent
+    rate_limit_send_account: str = "30/minute"
+    rate_limit_search_ip: str = "300/minute"      # mailbox searches
+    rate_limit_search_account: str = "60/minute"
+    # The HTTP server of `portal serve` against slow and greedy clients (MAIL-17; portal/server.py):
+    server_header_timeout: int = 10        # seconds for a request's line and headers to arrive
+    server_body_timeout: int = 30          # longest pause while a request body arrives
+    server_keep_alive: int = 10            # seconds an idle connection stays open between requests
+    server_max_header_bytes: int = 16384   # request line and headers; a larger head gets 400
+    server_limit_concurrency: int = 4000   # connections at once (every open page holds one for /events); more get 503
     password_min_length: int = 10
     totp_issuer: str = "政务门户"
     # "inline": the web process runs the job worker; "off": `portal worker` runs it apart.

@@ -187,7 +187,8 @@ def make_app(tmp_path, portal_database, portal_database_factory):
         # Tests run queued jobs themselves (``app.state.portal.worker.run_until_idle()``).
         changes.setdefault("worker", "off")
         changes.setdefault("services", False)
-        settings = Settings(data_dir=data_dir, database_url=database_url, secret_key="test-secret-key", **changes)
+        changes.setdefault("secret_key", "test-secret-key")
+        settings = Settings(data_dir=data_dir, database_url=database_url, **changes)
         return create_app(settings, plugins=plugins, plugin_modules=plugin_modules)
 
     return factory
@@ -270,10 +271,11 @@ def portal_login():
 class LiveServer:
     """The application served by uvicorn on a free loopback port, inside the test's event loop."""
 
-    def __init__(self, app):
+    def __init__(self, app, **options):
+        """``options`` are further ``uvicorn.Config`` settings (``portal.server.uvicorn_options``)."""
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options))
         self.task: asyncio.Task | None = None
 
     async def __aenter__(self) -> "LiveServer":

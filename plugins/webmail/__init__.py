@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import migrations
-from portal.api import Command, DashboardItem, MenuItem, Permission, Service, TableSet
+from portal.api import Command, DashboardItem, MenuItem, PageAsset, Permission, Service, TableSet
 from portal.hookspecs import hookimpl
 
 NAME = "webmail"
@@ -21,10 +21,10 @@ def register_tables(portal):
 @hookimpl
 def register_routes(portal):
     from plugins.webmail.admin import ADMIN_ROUTES
-    from plugins.webmail.compose import COMPOSE_ROUTES
+    from plugins.webmail.compose import compose_routes
     from plugins.webmail.routes import ROUTES
 
-    return [*ROUTES, *COMPOSE_ROUTES, *ADMIN_ROUTES]
+    return [*ROUTES, *compose_routes(portal), *ADMIN_ROUTES]
 
 
 @hookimpl
@@ -35,6 +35,12 @@ def register_templates(portal):
 @hookimpl
 def register_static(portal):
     return HERE / "static"
+
+
+@hookimpl
+def register_page_assets(portal):
+    # New mail is announced on every open page (MAIL-1), not only on the mailbox's own pages.
+    return [PageAsset("webmail.js", permission="webmail.use"), PageAsset("live.css", permission="webmail.use")]
 
 
 @hookimpl

@@ -7,10 +7,9 @@ swaps the directory and refreshes the status rows.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 
@@ -20,19 +19,20 @@ from plugins.webmail.blobs import blob_store
 from plugins.webmail.mime import parse_message
 from plugins.webmail.services import get_message, mailbox_of
 from portal.i18n import gettext as _
-from portal.web import current_user, is_htmx, permission_required, portal_of, redirect, render
+from portal.web import current_user, is_htmx, permission_required, portal_of, rate_limited, redirect, render
 
 GUARDS = [permission_required("webmail.use")]
 
 
-def _upload_limit() -> int:
-    """Largest request the compose form accepts: the message limit plus room for the fields.
-    The exact limit (``max_message_bytes``) is checked by the send service."""
-    try:
-        limit = int(os.environ.get("PORTAL_WEBMAIL_MAX_MESSAGE_BYTES", sending.DEFAULT_MAX_MESSAGE))
-    except ValueError:
-        limit = sending.DEFAULT_MAX_MESSAGE
-    return max(limit, sending.DEFAULT_MAX_MESSAGE) + 4 * 1024 * 1024
+# Room in a compose request beyond the message limit: the form's fields and the multipart framing.
+UPLOAD_ALLOWANCE = 4 * 1024 * 1024
+
+
+def upload_limit(portal) -> int:
+    """Largest request the compose form accepts (its own, over the portal's max_request_body):
+    the message limit (``[webmail] max_message_bytes``) plus room for the fields. The exact
+    message limit is checked by the send service, which answers with the form and a message."""
+    return sending.max_message_bytes(portal) + UPLOAD_ALLOWANCE
 
 
 def status_labels() -> dict[str, str]:
@@ -146,7 +146,12 @@ async def _read_form(request: Request) -> tuple[dict[str, Any], sending.Draft, s
     return values, draft, action
 
 
-@post("/compose", guards=GUARDS, name="webmail:compose_submit", request_max_body_size=_upload_limit())
+async def _is_sending(request: Request) -> bool:
+    """Only the Send button counts against the sending limits, not drafts or the directory."""
+    return (await request.form()).get("action", "send") == "send"
+
+
+@post("/compose", guards=GUARDS, name="webmail:compose_submit", opt=rate_limited("send", when=_is_sending))
 async def compose_submit(request: Request) -> Response:
     values, draft, action = await _read_form(request)
     portal, user = portal_of(request), current_user(request)
@@ -210,4 +215,8 @@ async def status_list(request: Request) -> Response:
     return await render(request, "webmail/status_list.html", sends=rows, labels=status_labels())
 
 
-COMPOSE_ROUTES = [compose_page, compose_submit, reply_page, reply_all_page, forward_page, status_page, status_list]
+def compose_routes(portal) -> list:
+    """The compose pages; the form's POST in a router of its own carrying the upload limit
+    (Litestar copies a router per application, so each gets the limit of its settings)."""
+    upload = Router(path="/", route_handlers=[compose_submit], request_max_body_size=upload_limit(portal))
+    return [compose_page, upload, reply_page, reply_all_page, forward_page, status_page, status_list]

@@ -21,7 +21,7 @@ from plugins.webmail.mime import attachment_bytes, content_disposition, parse_me
 from plugins.webmail.sanitize import sanitize_html, text_to_html
 from portal.i18n import gettext as _
 from portal.i18n import ngettext
-from portal.web import current_user, permission_required, portal_of, redirect, render, safe_next
+from portal.web import current_user, permission_required, portal_of, rate_limited, redirect, render, safe_next
 
 GUARDS = [permission_required("webmail.use")]
 SORT_KEYS = ("date", "sender", "subject", "size")
@@ -90,6 +90,14 @@ def _is_history_restore(request: Request) -> bool:
     return request.headers.get("hx-history-restore-request") == "true"
 
 
+def _is_search(request: Request) -> bool:
+    return bool((request.query_params.get("q") or "").strip())
+
+
+# A list with a search text counts against the search limits (MAIL-17).
+SEARCH = rate_limited("search", when=_is_search)
+
+
 class ListState:
     """The list's query string: sort, order, filters, search and page, read leniently."""
 
@@ -143,14 +151,14 @@ async def _folder_page(request: Request, mailbox: dict, folder: dict) -> Respons
     return await render(request, "webmail/index.html", fragment=fragment, **context)
 
 
-@get("/", guards=GUARDS, name="webmail:inbox")
+@get("/", guards=GUARDS, name="webmail:inbox", opt=SEARCH)
 async def inbox(request: Request) -> Response:
     mailbox = await _mailbox(request)
     folder = next(f for f in await services.folders_of(mailbox["id"]) if f["kind"] == "inbox")
     return await _folder_page(request, mailbox, folder)
 
 
-@get("/folder/{folder_id:int}", guards=GUARDS, name="webmail:folder")
+@get("/folder/{folder_id:int}", guards=GUARDS, name="webmail:folder", opt=SEARCH)
 async def folder_page(request: Request, folder_id: int) -> Response:
     mailbox = await _mailbox(request)
     folder = next((f for f in await services.folders_of(mailbox["id"]) if f["id"] == folder_id), None)

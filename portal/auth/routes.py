@@ -13,7 +13,7 @@ from portal.accounts.tables import User
 from portal.auth import encryption, geo, password_change, restrictions, services, totp
 from portal.i18n import gettext as _
 from portal.plugins import gather_hook
-from portal.web import client_ip, csrf_token, current_user, portal_of, redirect, render, safe_next
+from portal.web import client_ip, csrf_token, current_user, portal_of, rate_limited, redirect, render, safe_next
 
 PENDING_SECONDS = 300
 MAX_FIELD = 256
@@ -73,7 +73,7 @@ async def login_page(request: Request, next: FromQuery[str] = "/") -> Response:
     return await render(request, "auth/login.html", next=safe_next(next), error=None)
 
 
-@post("/login", before_request=_offer_encryption, after_request=_no_store)
+@post("/login", before_request=_offer_encryption, after_request=_no_store, opt=rate_limited("login"))
 async def login_submit(request: Request) -> Response:
     portal = portal_of(request)
     form = await _form(request)
@@ -136,7 +136,7 @@ async def verify_page(request: Request) -> Response:
     return await render(request, "auth/verify.html", error=None)
 
 
-@post("/login/verify")
+@post("/login/verify", opt=rate_limited("login"))
 async def verify_submit(request: Request) -> Response:
     user_id = _pending_user_id(request)
     form = await _form(request)
@@ -155,7 +155,7 @@ async def recovery_page(request: Request) -> Response:
     return await render(request, "auth/recovery.html", error=None)
 
 
-@post("/login/recovery")
+@post("/login/recovery", opt=rate_limited("login"))
 async def recovery_submit(request: Request) -> Response:
     user_id = _pending_user_id(request)
     form = await _form(request)
@@ -192,7 +192,7 @@ async def enrol_page(request: Request) -> Response:
     return await render(request, "auth/enrol.html", error=None, **await _enrolment_context(request, user_id))
 
 
-@post("/login/enrol")
+@post("/login/enrol", opt=rate_limited("login"))
 async def enrol_submit(request: Request) -> Response:
     user_id = _pending_user_id(request)
     context = await _enrolment_context(request, user_id)

@@ -5,6 +5,7 @@ Handlers stay thin: parse, authorize (a guard), call a service, ``render``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -112,3 +113,16 @@ def client_ip(connection: ASGIConnection) -> str:
         if hops:
             return hops[-1][:45]
     return peer[:45]
+
+
+RATE_LIMIT_OPT = "rate_limit"
+RATE_LIMITED_ACTIONS = ("login", "send", "search")
+
+
+def rate_limited(action: str, *, when: Callable[[Request], bool | Awaitable[bool]] | None = None) -> dict[str, Any]:
+    """A route handler's ``opt`` that counts its requests against the ``rate_limit_<action>_*``
+    limits (MAIL-17); ``when(request)``, which may be async, narrows it to the requests that
+    really are the action. See ``portal.web.ratelimit``."""
+    if action not in RATE_LIMITED_ACTIONS:
+        raise ValueError(f"unknown rate-limited action {action!r}; one of {', '.join(RATE_LIMITED_ACTIONS)}")
+    return {RATE_LIMIT_OPT: (action, when)}

@@ -28,26 +28,43 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
-def _render_error(request: Request, status: int, detail: str = "") -> Response:
+def _render_error(request: Request, status: int, detail: str = "", headers: dict[str, str] | None = None) -> Response:
     portal = request.app.state.portal
     title, text = _messages().get(status, _messages()[500] if status >= 500 else _messages()[400])
     if status == 403 and "CSRF" in detail:
         text = _("The form has expired or did not come from this site. Go back, reload the page and submit it again.")
+    if status == 413 and (limit := _body_limit(request)):
+        text = _("What you sent is larger than the %(size)s allowed here. Go back and send less, "
+                 "for example fewer or smaller attached files.", size=_megabytes(limit))
+    retry_after = (headers or {}).get("Retry-After", "")
+    if status == 429 and retry_after.isdigit():
+        text = _("You sent too many requests in a short time. Please wait %(seconds)s seconds and try again.", seconds=retry_after)
     if request.headers.get("accept", "").startswith("application/json"):
-        return Response({"status": status, "title": title, "detail": text}, status_code=status, media_type=MediaType.JSON)
+        return Response({"status": status, "title": title, "detail": text}, status_code=status, media_type=MediaType.JSON,
+                        headers=headers)
     theme = request.scope.get("state", {}).get("theme", "default")
     html = portal.templates.render(
         "_error.html" if is_htmx(request) else "error.html",
         {"status": status, "title": title, "text": text, "user": current_user(request), "request": request, "csrf_token": "", "csrf_input": ""},
         theme=theme,
     )
-    return Response(html, status_code=status, media_type=HTML)
+    return Response(html, status_code=status, media_type=HTML, headers=headers)
+
+
+def _body_limit(request: Request) -> int | None:
+    """The largest request body the route takes (its own limit, else the portal's)."""
+    handler = request.scope.get("route_handler")
+    return handler.resolve_request_max_body_size() if handler is not None and hasattr(handler, "resolve_request_max_body_size") else None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1048576:.1f}".removesuffix(".0") + " MB"
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, NotAuthorizedException) and request.method in {"GET", "HEAD"} and not is_htmx(request):
         return Redirect(login_url(request.url.path + (f"?{request.url.query}" if request.url.query else "")), status_code=303)
-    return _render_error(request, exc.status_code, str(exc.detail))
+    return _render_error(request, exc.status_code, str(exc.detail), exc.headers)
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:

@@ -49,6 +49,7 @@ async def test_oversized_request_body_is_refused_with_413(client):
     await client.get("/login")
     response = await client.post("/login", data={"username": "x", "password": "y" * (3 * 1024 * 1024), "_csrf_token": csrf_token(client)})
     assert response.status_code == 413
+    assert "超过了此处允许的 2 MB" in response.text  # says the limit (MAIL-17)
 
 
 async def test_static_files_are_fingerprinted_and_cached_for_long(client):

@@ -80,9 +80,13 @@ ACCOUNT_OF = {
     "admin_reports_locked": "hanbing",
     "encrypted_login": "songtao",  # test_login_encryption.py
     "unlocked": "tangxue",  # on unlock_server only (test_lockout.py), with "admin" there
+    "live_everywhere_reader": "xuyan",  # test_webmail_live_everywhere.py
+    "live_everywhere_sender": "gaoming",  # test_webmail_live_everywhere.py
+    "upload_too_large": "heqiang",  # test_request_limits.py
+    "load_user": "linfeng",  # test_server_load.py, on its own server
 }
-# Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming (taken by helpers still
-# at work). Claim one here before using it.
+# Free demo accounts with TOTP for further tests: guoli, majun (township 东镇; on live_server —
+# test_login_security.py uses them on its own server). Claim one here before using it.
 
 
 @dataclass
@@ -144,7 +148,8 @@ def start_live_server(tmp_path_factory):
     """Start ``portal serve --demo`` on a free port with its own data directory; stopped at the end."""
     started: list[LiveServer] = []
 
-    def start(name: str = "portal") -> LiveServer:
+    def start(name: str = "portal", **settings: str) -> LiveServer:
+        """``settings``: further environment variables, e.g. ``PORTAL_RATE_LIMIT_LOGIN_IP="10/minute"``."""
         root = tmp_path_factory.mktemp(f"e2e-{name}")
         data_dir = root / "data"
         log_path = root / "server.log"
@@ -152,7 +157,7 @@ def start_live_server(tmp_path_factory):
         command = [sys.executable, "-m", "portal.cli", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
                    "--smtp-port", str(smtp_port)]
         with log_path.open("wb") as log:
-            process = subprocess.Popen(command, cwd=root, env=_server_env(data_dir), stdin=subprocess.DEVNULL,
+            process = subprocess.Popen(command, cwd=root, env={**_server_env(data_dir), **settings}, stdin=subprocess.DEVNULL,
                                        stdout=log, stderr=subprocess.STDOUT)
         server = LiveServer(f"http://127.0.0.1:{port}", smtp_port, data_dir, log_path, process)
         started.append(server)

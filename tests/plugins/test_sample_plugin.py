@@ -217,3 +217,23 @@ async def test_installed_but_not_enabled_the_plugin_is_inert(client, make_user, 
     home = await client.get("/")
     assert 'href="/sample"' not in home.text
     assert "sample-count" not in home.text
+
+
+SAMPLE_JS = re.compile(r'<script src="(/static/sample/sample\.[0-9a-f]{10}\.js)" defer></script>')
+
+
+async def test_its_page_script_is_on_every_page_of_those_who_keep_notes(client, make_user, sample_plugin):
+    await _staff(client, make_user, roles=["staff", "admin"])
+    for path in ["/", "/account", "/admin", "/webmail", "/sample"]:
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert len(SAMPLE_JS.findall(page.text)) == 1, path
+    script = await client.get(SAMPLE_JS.search(page.text).group(1))
+    assert script.status_code == 200
+    assert script.text == (Path(sample_plugin.__file__).parent / "static" / "sample.js").read_text()
+
+
+async def test_its_page_script_is_not_given_to_others(client, make_user):
+    assert not SAMPLE_JS.search((await client.get("/login")).text)
+    await _staff(client, make_user, roles=["print_room"])
+    assert not SAMPLE_JS.search((await client.get("/")).text)

@@ -1,4 +1,5 @@
-// Webmail live updates: progressive enhancement only, every page works without this file.
+// Webmail live updates on every page of the portal (register_page_assets), for users of the
+// mailbox: progressive enhancement only, every page works without this file.
 // Listens on the user's event stream (/events); on "mail" it updates the unread badge, shows a
 // toast (role=status) and, only if the user allowed it, a desktop notification.
 "use strict";

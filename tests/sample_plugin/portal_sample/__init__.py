@@ -7,7 +7,7 @@ template folder ``templates/sample/``, the static prefix ``/static/sample/``, th
 
 from pathlib import Path
 
-from portal.api import DashboardItem, MenuItem, Permission, TableSet
+from portal.api import DashboardItem, MenuItem, PageAsset, Permission, TableSet
 from portal.hookspecs import hookimpl
 
 NAME = "sample"
@@ -36,6 +36,12 @@ def register_templates(portal):
 @hookimpl
 def register_static(portal):
     return HERE / "static"
+
+
+@hookimpl
+def register_page_assets(portal):
+    # A script on every page of the portal for those who keep notes: Alt+Shift+N opens them.
+    return [PageAsset("sample.js", permission="sample.use")]
 
 
 @hookimpl
