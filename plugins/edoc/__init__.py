@@ -12,9 +12,9 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.edoc.tables import Document
+    from plugins.edoc.tables import Document, Flow, FlowStep, Task
 
-    return TableSet(NAME, [Document], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, [Flow, FlowStep, Document, Task], Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
@@ -27,6 +27,11 @@ def register_routes(portal):
 @hookimpl
 def register_templates(portal):
     return HERE / "templates"
+
+
+@hookimpl
+def register_static(portal):
+    return HERE / "static"
 
 
 @hookimpl
