@@ -41,7 +41,8 @@ def register_locales(portal):
 
 @hookimpl
 def register_permissions(portal):
-    return [Permission("edoc.draft", portal.gettext("Draft official documents"), roles=("staff",))]
+    return [Permission("edoc.draft", portal.gettext("Draft official documents"), roles=("staff",)),
+            Permission("edoc.flows", portal.gettext("Adjust the document flows"), roles=("admin",))]
 
 
 @hookimpl

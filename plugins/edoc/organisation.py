@@ -58,3 +58,9 @@ async def names_of(user_ids) -> dict[int, str]:
     if not ids:
         return {}
     return {r["id"]: r["display_name"] for r in await User.select(User.id, User.display_name).where(User.id.is_in(ids))}
+
+
+async def names_of_units() -> list[dict]:
+    from portal.accounts.tables import Unit
+
+    return await Unit.select(Unit.id, Unit.name).order_by(Unit.id)
