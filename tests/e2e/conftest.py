@@ -72,9 +72,6 @@ ACCOUNT_OF = {
     # admin with recovery codes #8 and #9 only (test_health_cert.py); his TOTP stays with "admin".
     "certificate_upload": "admin",
     "health_report": "admin",
-}
-# Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming, songtao, tangxue,
-# hanbing. Claim one here before using it.
     # test_admin_reports.py: admin logs in with its recovery codes #5 and #6 (#7 kept spare), never
     # a TOTP code, so it does not race the "admin" test; hanbing is the account it locks.
     "admin_reports": "admin",
@@ -82,6 +79,8 @@ ACCOUNT_OF = {
 }
 # Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
 # xuyan, gaoming, luohui, songtao, tangxue. Claim one here before using it.
+# test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
+# server (edoc_server), so it takes none of the codes above.
 
 
 @dataclass
