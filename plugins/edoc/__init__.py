@@ -12,9 +12,9 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.edoc.tables import Document
+    from plugins.edoc.tables import Document, Flow, FlowStep, Task
 
-    return TableSet(NAME, [Document], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, [Flow, FlowStep, Document, Task], Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
@@ -30,13 +30,19 @@ def register_templates(portal):
 
 
 @hookimpl
+def register_static(portal):
+    return HERE / "static"
+
+
+@hookimpl
 def register_locales(portal):
     return HERE / "locale"
 
 
 @hookimpl
 def register_permissions(portal):
-    return [Permission("edoc.draft", portal.gettext("Draft official documents"), roles=("staff",))]
+    return [Permission("edoc.draft", portal.gettext("Draft official documents"), roles=("staff",)),
+            Permission("edoc.flows", portal.gettext("Adjust the document flows"), roles=("admin",))]
 
 
 @hookimpl

@@ -87,6 +87,8 @@ ACCOUNT_OF = {
 }
 # Free demo accounts with TOTP for further tests: guoli, majun (township 东镇; on live_server —
 # test_login_security.py uses them on its own server). Claim one here before using it.
+# test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
+# server (edoc_server), so it takes none of the codes above.
 
 
 @dataclass

@@ -1,0 +1,101 @@
+"""The /edoc pages over HTTP: drafting, to-do and done lists, a step acted on through its form,
+403 for a step that is not yours, the flow administration (DOC-1 … DOC-9)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from plugins.edoc import services
+from plugins.edoc.tables import Task
+from portal.accounts.tables import User
+from portal.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
+from portal.testing import TestUser, login_as, post_form
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.headers["accept-language"] = "en"
+
+
+@pytest.fixture
+async def demo(client):
+    await seed_demo()
+    secrets = {a.username: a.totp_secret for a in ACCOUNTS}
+    return {row["username"]: TestUser(row["id"], row["username"], DEMO_PASSWORD, secrets[row["username"]])
+            for row in await User.select(User.id, User.username)}
+
+
+async def as_user(client, demo, username):
+    client.cookies.clear()
+    await login_as(client, demo[username])
+
+
+async def open_task_id(document_id: int) -> int:
+    return (await services.open_task(document_id))["id"]
+
+
+async def test_draft_submit_review_and_refusals(client, demo):
+    await as_user(client, demo, "zhangwei")
+    form = (await client.get("/edoc/new")).text
+    assert "请示" in form and "纪要" in form and "_csrf_token" in form
+    bad = await post_form(client, "/edoc/new", {"doc_type": "请示", "direction": "upward", "title": ""})
+    assert bad.status_code == 400 and "A title has 1 to 200 characters." in bad.text
+    created = await post_form(client, "/edoc/new", {"doc_type": "请示", "direction": "upward", "title": "关于<b>春耕</b>的请示",
+                                                   "body": "<script>alert(1)</script>", "urgency": "urgent",
+                                                   "classification": "internal", "main_recipients": "济南市人民政府"})
+    assert created.status_code == 303
+    document_id = int(created.headers["location"].rsplit("/", 1)[1])
+    page = (await client.get(f"/edoc/{document_id}")).text
+    assert "&lt;script&gt;" in page and "<script>alert" not in page
+    assert "The department head review goes to 李娜, head of 农业农村局." in page
+    without_csrf = await client.post(f"/edoc/{document_id}/act", data={"task": await open_task_id(document_id), "action": "approve"})
+    assert without_csrf.status_code == 403
+    submitted = await post_form(client, f"/edoc/{document_id}/act", {"task": await open_task_id(document_id), "action": "approve"})
+    assert submitted.status_code == 303
+
+    # Not zhangwei's step any more: opinion, action and a skipped step are refused.
+    task_id = await open_task_id(document_id)
+    assert (await post_form(client, f"/edoc/{document_id}/opinion", {"task": task_id, "opinion": "越权"})).status_code == 403
+    assert (await post_form(client, f"/edoc/{document_id}/act", {"task": task_id, "action": "approve"})).status_code == 403
+    assert (await post_form(client, f"/edoc/{document_id}/act", {"task": task_id - 1, "action": "approve"})).status_code == 409
+
+    await as_user(client, demo, "lina")
+    todo = (await client.get("/edoc")).text
+    assert "关于&lt;b&gt;春耕&lt;/b&gt;的请示" in todo and "部门负责人核稿" in todo
+    refused = await post_form(client, f"/edoc/{document_id}/act", {"task": task_id, "action": "approve"})
+    assert refused.status_code == 400 and "Save your opinion first" in refused.text
+    assert (await post_form(client, f"/edoc/{document_id}/opinion", {"task": task_id, "opinion": "核稿同意。"})).status_code == 303
+    assert (await post_form(client, f"/edoc/{document_id}/act", {"task": task_id, "action": "number"})).status_code == 403
+    assert (await post_form(client, f"/edoc/{document_id}/act", {"task": task_id, "action": "approve"})).status_code == 303
+    done = (await client.get("/edoc/done")).text
+    assert "部门负责人核稿" in done
+    printed = (await client.get(f"/edoc/{document_id}/print")).text
+    assert "核稿同意。" in printed and "edoc-print" in printed
+
+    await as_user(client, demo, "heqiang")  # another unit
+    assert (await client.get(f"/edoc/{document_id}")).status_code == 403
+    assert (await client.get("/edoc/99999")).status_code == 404
+
+
+async def test_the_flow_pages_are_for_administrators(client, demo):
+    await as_user(client, demo, "zhangwei")
+    assert (await client.get("/edoc/flows")).status_code == 403
+    await as_user(client, demo, "admin")
+    page = (await client.get("/edoc/flows")).text
+    for name in ("拟稿", "局长签发", "文印室登记编号排版", "领导传阅", "结束"):
+        assert name in page
+    unit = re.search(r'<option value="(\d+)">黄河县人民政府', page).group(1)
+    adopted = await post_form(client, "/edoc/flows/adopt", {"unit": unit, "kind": "upward"})
+    assert adopted.status_code == 303
+    flow_url = adopted.headers["location"]
+    bad = await post_form(client, flow_url, {"name_0": "", "role_0": "staff", "actions_0": "approve"})
+    assert bad.status_code == 400 and "A step name has 1 to 40 characters." in bad.text
+    form = {f"name_{n}": name for n, name in enumerate(["拟稿", "部门核稿", "办公室把关", "领导审阅", "局长签发", "文印室", "秘书发送"])}
+    roles = ["staff", "department_head", "office_head", "leader", "director", "print_room", "secretary"]
+    forward = ["approve"] * 5 + ["number", "send"]
+    form |= {f"role_{n}": role for n, role in enumerate(roles)} | {f"actions_{n}": a for n, a in enumerate(forward)}
+    assert (await post_form(client, flow_url, form)).status_code == 303
+    assert "部门核稿" in (await client.get(flow_url)).text
+    assert await Task.count() == 0
