@@ -12,9 +12,10 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
+    from plugins.edoc.parts_tables import PARTS_TABLES
     from plugins.edoc.tables import Document
 
-    return TableSet(NAME, [Document], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, [Document, *PARTS_TABLES], Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
