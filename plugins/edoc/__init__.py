@@ -20,9 +20,10 @@ def register_tables(portal):
 
 @hookimpl
 def register_routes(portal):
+    from plugins.edoc.attachment_routes import DRAFTER_RULES, attachment_routes
     from plugins.edoc.routes import ROUTES
 
-    return ROUTES
+    return [*ROUTES, *attachment_routes(DRAFTER_RULES)]
 
 
 @hookimpl
