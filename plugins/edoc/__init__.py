@@ -76,17 +76,3 @@ async def on_startup(portal):
 
     await ensure_reminder_schedule()
 
-
-@hookimpl
-async def notification_items(portal, user):
-    if "department_head" not in user.roles:
-        return None
-    from plugins.edoc.handling import waiting_for
-
-    waiting = await waiting_for(user.id)
-    if not waiting:
-        return None
-    overdue = sum(item.late for item in waiting)
-    return [portal.ngettext("%(num)d document waits for your department's handling (%(overdue)d overdue)",
-                            "%(num)d documents wait for your department's handling (%(overdue)d overdue)",
-                            len(waiting), overdue=overdue)]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date
 
 from plugins.edoc.parts_tables import Handling
-from plugins.edoc.workdays import HandlingRecord, Timeliness, assess
-from portal.accounts.tables import RoleAssignment, User
+from plugins.edoc.workdays import HandlingRecord, assess
+from portal.accounts.tables import RoleAssignment
 from portal.db import write_transaction
 from portal.jobs import TaskHandler, now
 from portal.jobs.schedule import get_schedule, set_schedule
@@ -59,22 +59,6 @@ async def department_heads(department_id: int) -> list[int]:
         & ((RoleAssignment.department == department_id)
            | (RoleAssignment.department.is_null() & (RoleAssignment.user.department == department_id))))
     return sorted({r["user"] for r in rows})
-
-
-async def waiting_for(user_id: int, day: date | None = None) -> list[Timeliness]:
-    """Open handlings of the departments ``user_id`` heads, assessed on ``day``."""
-    user = await User.select(User.department).where(User.id == user_id).first()
-    scoped = await RoleAssignment.select(RoleAssignment.department).where(
-        (RoleAssignment.user == user_id) & (RoleAssignment.role == "department_head"))
-    departments = {r["department"] or (user or {}).get("department") for r in scoped} - {None}
-    if not departments:
-        return []
-    day = day or local_today()
-    rows = await Handling.select(Handling.all_columns(), Handling.department.name.as_alias("department_name"),
-                                 Handling.document.title.as_alias("title")).where(
-        Handling.department.is_in(list(departments)) & Handling.handled_at.is_null())
-    return [assess(HandlingRecord(r["document"], r["department_name"], r["received_at"], None, r["limit_days"], r["title"]), day)
-            for r in rows]
 
 
 async def send_reminders(portal, day: date | None = None) -> int:
