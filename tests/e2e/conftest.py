@@ -72,13 +72,15 @@ ACCOUNT_OF = {
     # admin with recovery codes #8 and #9 only (test_health_cert.py); his TOTP stays with "admin".
     "certificate_upload": "admin",
     "health_report": "admin",
-}
-# Free demo accounts with TOTP for further tests: linfeng, xuyan, gaoming, songtao, tangxue,
-# hanbing. Claim one here before using it.
     # test_admin_reports.py: admin logs in with its recovery codes #5 and #6 (#7 kept spare), never
     # a TOTP code, so it does not race the "admin" test; hanbing is the account it locks.
     "admin_reports": "admin",
     "admin_reports_locked": "hanbing",
+    # test_edoc_parts.py, on its own server (edoc-parts): the office posts a notice, a department's
+    # staff member posts news, another attaches files.
+    "edoc_parts_office": "wangfang",
+    "edoc_parts_staff": "linfeng",
+    "edoc_parts_drafter": "xuyan",
 }
 # Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
 # xuyan, gaoming, luohui, songtao, tangxue. Claim one here before using it.
