@@ -84,6 +84,11 @@ ACCOUNT_OF = {
     "live_everywhere_sender": "gaoming",  # test_webmail_live_everywhere.py
     "upload_too_large": "heqiang",  # test_request_limits.py
     "load_user": "linfeng",  # test_server_load.py, on its own server
+    # test_edoc_parts.py, on its own server (edoc-parts): the office posts a notice, a department's
+    # staff member posts news, another attaches files.
+    "edoc_parts_office": "wangfang",
+    "edoc_parts_staff": "linfeng",
+    "edoc_parts_drafter": "xuyan",
 }
 # Free demo accounts with TOTP for further tests: guoli, majun (township 东镇; on live_server —
 # test_login_security.py uses them on its own server). Claim one here before using it.
