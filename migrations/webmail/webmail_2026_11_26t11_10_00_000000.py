@@ -1,10 +1,13 @@
 """Raw step: full-text search of messages by substring, Chinese included (no word spaces), over
 subject, sender name, sender address and body (written by hand: engine-specific SQL).
 
-SQLite: an FTS5 index with the trigram tokenizer (SQLite 3.34+) over webmail_message's own
-columns (external content, so the text is not stored twice), kept in step by triggers; the
-update trigger fires only when a searched column changes, so moving, reading and flagging
-cost nothing. PostgreSQL: pg_trgm GIN indexes, which ILIKE '%…%' uses directly.
+SQLite: an FTS5 index with the trigram tokenizer (SQLite 3.34+), kept in step with
+webmail_message by triggers; the update trigger fires only when a searched column changes, so
+moving, reading and flagging cost nothing. Contentless (the text is not stored twice), and every
+value is indexed with two spaces after it, so that each character, even the last, begins a
+trigram: a search of one or two characters (会议) reads the postings of the trigrams that begin
+with it through the fts5vocab table ``webmail_message_fts_instances`` instead of scanning rows.
+PostgreSQL: pg_trgm GIN indexes, which ILIKE '%…%' uses directly.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -16,27 +19,32 @@ DESCRIPTION = "substring search of messages: FTS5 trigram on SQLite, pg_trgm on 
 
 COLUMNS = ("subject", "sender_name", "sender_address", "body_text")
 _NAMES = ", ".join(COLUMNS)
-_NEW = ", ".join(f"new.{c}" for c in COLUMNS)
-_OLD = ", ".join(f"old.{c}" for c in COLUMNS)
-# Removing a row from an external-content index needs the exact values it was indexed with.
-_FORGET_OLD = f"INSERT INTO webmail_message_fts (webmail_message_fts, rowid, {_NAMES}) VALUES ('delete', old.id, {_OLD});"
-_INDEX_NEW = f"INSERT INTO webmail_message_fts (rowid, {_NAMES}) VALUES (new.id, {_NEW});"
+
+
+def _padded(row: str) -> str:
+    return ", ".join(f"{row}.{c} || '  '" for c in COLUMNS)
+
+
+# A contentless index forgets a row only when given the exact values it indexed.
+_FORGET_OLD = f"INSERT INTO webmail_message_fts (webmail_message_fts, rowid, {_NAMES}) VALUES ('delete', old.id, {_padded('old')});"
+_INDEX_NEW = f"INSERT INTO webmail_message_fts (rowid, {_NAMES}) VALUES (new.id, {_padded('new')});"
 
 SQLITE_FORWARDS = (
     # columnsize=0: no per-row size table (only ranking needs it), one write less per message.
-    f"CREATE VIRTUAL TABLE webmail_message_fts USING fts5({_NAMES}, content='webmail_message', "
-    "content_rowid='id', tokenize='trigram', columnsize=0)",
+    f"CREATE VIRTUAL TABLE webmail_message_fts USING fts5({_NAMES}, content='', tokenize='trigram', columnsize=0)",
+    "CREATE VIRTUAL TABLE webmail_message_fts_instances USING fts5vocab(webmail_message_fts, 'instance')",
     f"CREATE TRIGGER webmail_message_fts_insert AFTER INSERT ON webmail_message BEGIN {_INDEX_NEW} END",
     f"CREATE TRIGGER webmail_message_fts_delete AFTER DELETE ON webmail_message BEGIN {_FORGET_OLD} END",
     f"CREATE TRIGGER webmail_message_fts_update AFTER UPDATE OF {_NAMES} ON webmail_message "
     f"BEGIN {_FORGET_OLD} {_INDEX_NEW} END",
     # Index the messages stored before this migration.
-    "INSERT INTO webmail_message_fts (webmail_message_fts) VALUES ('rebuild')",
+    f"INSERT INTO webmail_message_fts (rowid, {_NAMES}) SELECT id, {_padded('webmail_message')} FROM webmail_message",
 )
 SQLITE_BACKWARDS = (
     "DROP TRIGGER IF EXISTS webmail_message_fts_insert",
     "DROP TRIGGER IF EXISTS webmail_message_fts_delete",
     "DROP TRIGGER IF EXISTS webmail_message_fts_update",
+    "DROP TABLE IF EXISTS webmail_message_fts_instances",
     "DROP TABLE IF EXISTS webmail_message_fts",
 )
 

@@ -173,22 +173,28 @@ class ListQuery:
 
 
 SEARCHED = "webmail_message.subject", "webmail_message.sender_name", "webmail_message.sender_address", "webmail_message.body_text"
-TRIGRAM = 3  # the shortest text a trigram index can look up
+TRIGRAM = 3  # characters in a trigram, the shortest text the index looks up directly
+LAST_CHARACTER = "\U0010ffff"
 
 
 def search_condition(search: str) -> WhereRaw:
-    """Messages whose subject, sender or body contain ``search`` as typed: a substring, case
-    aside, with every character literal (``%``, ``_``, quotes, FTS syntax). Indexed by trigrams
-    (migration 2026-11-26T11:10:00); a shorter text, such as the common two-character Chinese
-    word 会议, is looked for by scanning the folder the other conditions already narrow to."""
-    if Message._meta.db.engine_type == "sqlite" and len(search) >= TRIGRAM:
-        # One FTS5 string: inside double quotes (doubled when typed) nothing is syntax.
-        phrase = '"' + search.replace('"', '""') + '"'
-        return WhereRaw("webmail_message.id IN (SELECT rowid FROM webmail_message_fts WHERE webmail_message_fts MATCH {})",
-                        phrase)
-    operator = "ILIKE" if Message._meta.db.engine_type == "postgres" else "LIKE"
+    """Messages whose subject, sender or body contain ``search`` (stripped, not empty) as typed:
+    a substring, case aside, every character literal (``%``, ``_``, quotes, FTS syntax).
+
+    SQLite reads the trigram index (migration 2026-11-26T11:10:00): a phrase for three
+    characters or more; for one or two (the common Chinese word 会议) the postings of every
+    trigram that begins with them. PostgreSQL's ILIKE uses its pg_trgm indexes from three
+    characters on and scans the folder the other conditions narrow to below that."""
+    if Message._meta.db.engine_type == "sqlite":
+        if len(search) >= TRIGRAM:
+            # One FTS5 string: inside double quotes (doubled when typed) nothing is syntax.
+            return WhereRaw("webmail_message.id IN (SELECT rowid FROM webmail_message_fts WHERE webmail_message_fts MATCH {})",
+                            '"' + search.replace('"', '""') + '"')
+        prefix = search.lower()  # the index holds folded trigrams
+        return WhereRaw("webmail_message.id IN (SELECT doc FROM webmail_message_fts_instances WHERE term >= {} AND term <= {})",
+                        prefix, prefix + LAST_CHARACTER)
     pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return WhereRaw("(" + " OR ".join(f"{column} {operator} {{}} ESCAPE '\\'" for column in SEARCHED) + ")",
+    return WhereRaw("(" + " OR ".join(f"{column} ILIKE {{}} ESCAPE '\\'" for column in SEARCHED) + ")",
                     *[pattern] * len(SEARCHED))
 
 

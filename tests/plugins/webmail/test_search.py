@@ -75,6 +75,16 @@ async def test_chinese_words_of_two_three_and_more_characters(mailboxes):
     assert await found(box, "  安全生产  ") == {ids["meeting"]}  # surrounding spaces are not searched for
 
 
+async def test_one_or_two_characters_at_the_very_end_of_a_field(mailboxes):
+    box, ids = mailboxes["boxes"]["alice"], mailboxes["ids"]
+    assert await found(box, "通知") == {ids["meeting"]}  # the subject's last two characters
+    assert await found(box, "知") == {ids["meeting"]}
+    assert await found(box, "理局") == {ids["meeting"]}  # the sender name's
+    assert await found(box, "局") == {ids["meeting"], ids["budget"]}
+    assert await found(box, "。") == {ids["meeting"], ids["budget"]}  # the body's
+    assert await found(box, "RG") == {ids["syntax"], ids["lookalike"]}  # the address's, case aside
+
+
 async def test_sender_name_and_address_case_aside(mailboxes):
     box, ids = mailboxes["boxes"]["alice"], mailboxes["ids"]
     assert await found(box, "财政局") == {ids["budget"]}
