@@ -181,7 +181,7 @@ def search_condition(search: str) -> WhereRaw:
     """Messages whose subject, sender or body contain ``search`` (stripped, not empty) as typed:
     a substring, case aside, every character literal (``%``, ``_``, quotes, FTS syntax).
 
-    SQLite reads the trigram index (migration 2026-11-26T11:10:00): a phrase for three
+    SQLite reads the trigram index (migration 2026-11-26T12:30:00): a phrase for three
     characters or more; for one or two (the common Chinese word 会议) the postings of every
     trigram that begins with them. PostgreSQL's ILIKE uses its pg_trgm indexes from three
     characters on and scans the folder the other conditions narrow to below that."""

@@ -15,7 +15,7 @@ from portal.accounts.services import UnitForm, create_unit
 from portal.testing import login_as
 
 DOMAIN = "sousuo.gov.example"
-SEARCH_MIGRATION = importlib.import_module("migrations.webmail.webmail_2026_11_26t11_10_00_000000")
+SEARCH_MIGRATION = importlib.import_module("migrations.webmail.webmail_2026_11_26t12_30_00_000000")
 
 MEETING = ("关于召开全县安全生产工作会议的通知", "请各乡镇负责同志准时参加。", "县应急管理局 <yingji@county.example>")
 BUDGET = ("月度报表", "附件是十一月的财政预算执行情况表，请审阅。", "财政局 <caizheng@county.example>")

@@ -13,7 +13,7 @@ PostgreSQL: pg_trgm GIN indexes, which ILIKE '%…%' uses directly.
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-26T11:10:00:000000"
+ID = "2026-11-26T12:30:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "substring search of messages: FTS5 trigram on SQLite, pg_trgm on PostgreSQL"
 
