@@ -61,8 +61,9 @@ ACCOUNT_OF = {
     "webmail_live": "sunli",
     "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
+    "webmail_forward": "linfeng",  # test_webmail_forward.py
 }
-# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
+# Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇),
 # xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
 
 
