@@ -1,8 +1,9 @@
 """Forwarding a message as an attachment in Chromium (MAIL-4): saved as a draft, reopened from the
-Drafts folder and sent, the original goes along whole as a message/rfc822 attachment.
+Drafts folder and sent, the original goes along whole as a message/rfc822 attachment. Then the
+inbox's search box (MAIL-1) finds both by a two-character Chinese word.
 
 The original comes in through the live server's SMTP listener; the demo account forwards it to
-itself, so one login sees both ends.
+itself, so one login (one TOTP code) sees both ends.
 """
 
 import re
@@ -11,6 +12,7 @@ import time
 from email.message import EmailMessage
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -71,3 +73,16 @@ def test_a_forward_as_attachment_survives_its_draft(new_page, live_server, demo_
     with page.expect_navigation():
         page.locator(".webmail-folders a", has_text="Drafts").click()
     assert page.locator("main a", has_text=f"Fwd: {subject}").count() == 0
+
+    # Search: two characters (shorter than a trigram) in subjects; FTS syntax is plain text.
+    page.goto("/webmail")
+    rows = page.locator("#message-list td.subject a")
+    page.fill("#mail-search", "原件")
+    page.press("#mail-search", "Enter")
+    expect(rows.filter(has_text=subject)).to_have_count(2)  # the original and the forward
+    page.fill("#mail-search", f'"{subject}" NEAR(')
+    page.press("#mail-search", "Enter")
+    expect(rows).to_have_count(0)
+    page.fill("#mail-search", "请于周五前报送")
+    page.press("#mail-search", "Enter")
+    expect(rows).to_have_count(1)  # in the original's body only: the forward's own text is empty
