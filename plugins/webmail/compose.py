@@ -68,13 +68,18 @@ def _values(draft: sending.Draft, **extra: Any) -> dict[str, Any]:
             "carry": [str(i) for i in draft.carry], "attach_original": draft.attach_original, "pick": [], **extra}
 
 
-async def _carried(request: Request, source_id: Any) -> list:
-    """The attachments of the source message (the user's own), to tick which go along."""
+async def _source(request: Request, source_id: Any) -> dict | None:
+    """The message a forward or a reopened draft starts from: the user's own, or None."""
     source = _int(source_id)
     if source is None:
-        return []
+        return None
     mailbox = await mailbox_of(current_user(request))
-    row = await get_message(mailbox["id"], source)
+    return await get_message(mailbox["id"], source)
+
+
+async def _carried(request: Request, source_id: Any) -> list:
+    """The attachments of the source message (the user's own), to tick which go along."""
+    row = await _source(request, source_id)
     if row is None:
         return []
     raw = blob_store(portal_of(request)).get(row["blob_sha"])
@@ -83,6 +88,10 @@ async def _carried(request: Request, source_id: Any) -> list:
 
 async def _page(request: Request, values: dict[str, Any], errors: dict[str, str] | None = None, *,
                 status_code: int = 200, notice: str = "", original_subject: str = "") -> Response:
+    if values.get("attach_original") and not original_subject:
+        # The form shown again (an error, the directory) names the original as the forward page did.
+        source = await _source(request, values.get("source_id"))
+        original_subject = source["subject"] if source else ""
     unit = _int(values.get("unit"))
     if unit is None and "unit" not in values:
         unit = current_user(request).unit_id

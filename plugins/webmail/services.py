@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from piccolo.columns.combination import WhereRaw
+
 from plugins.webmail.blobs import blob_store
 from plugins.webmail.levels import default_quota
 from plugins.webmail.tables import Delivery, Folder, Mailbox, Message
@@ -171,6 +173,32 @@ class ListQuery:
     page: int = 1
 
 
+SEARCHED = "webmail_message.subject", "webmail_message.sender_name", "webmail_message.sender_address", "webmail_message.body_text"
+TRIGRAM = 3  # characters in a trigram, the shortest text the index looks up directly
+LAST_CHARACTER = "\U0010ffff"
+
+
+def search_condition(search: str) -> WhereRaw:
+    """Messages whose subject, sender or body contain ``search`` (stripped, not empty) as typed:
+    a substring, case aside, every character literal (``%``, ``_``, quotes, FTS syntax).
+
+    SQLite reads the trigram index (migration 2026-11-26T12:30:00): a phrase for three
+    characters or more; for one or two (the common Chinese word 会议) the postings of every
+    trigram that begins with them. PostgreSQL's ILIKE uses its pg_trgm indexes from three
+    characters on and scans the folder the other conditions narrow to below that."""
+    if Message._meta.db.engine_type == "sqlite":
+        if len(search) >= TRIGRAM:
+            # One FTS5 string: inside double quotes (doubled when typed) nothing is syntax.
+            return WhereRaw("webmail_message.id IN (SELECT rowid FROM webmail_message_fts WHERE webmail_message_fts MATCH {})",
+                            '"' + search.replace('"', '""') + '"')
+        prefix = search.lower()  # the index holds folded trigrams
+        return WhereRaw("webmail_message.id IN (SELECT doc FROM webmail_message_fts_instances WHERE term >= {} AND term <= {})",
+                        prefix, prefix + LAST_CHARACTER)
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return WhereRaw("(" + " OR ".join(f"{column} ILIKE {{}} ESCAPE '\\'" for column in SEARCHED) + ")",
+                    *[pattern] * len(SEARCHED))
+
+
 LIST_COLUMNS = (Message.id, Message.subject, Message.sender_name, Message.sender_address, Message.to_addresses,
                 Message.received_at, Message.size, Message.seen, Message.flagged, Message.has_attachments, Message.snippet)
 
@@ -184,11 +212,9 @@ async def list_messages(mailbox_id: int, query: ListQuery) -> tuple[list[dict], 
         conditions.append(Message.flagged == True)  # noqa: E712
     if query.attachments:
         conditions.append(Message.has_attachments == True)  # noqa: E712
-    search = query.search.strip()[:MAX_QUERY]
+    search = query.search.replace("\x00", "").strip()[:MAX_QUERY]
     if search:
-        pattern = f"%{search}%"
-        conditions.append(Message.subject.ilike(pattern) | Message.sender_address.ilike(pattern)
-                          | Message.sender_name.ilike(pattern) | Message.body_text.ilike(pattern))
+        conditions.append(search_condition(search))
     column = SORTS.get(query.sort, Message.received_at)
     page = max(1, query.page)
     rows = await (Message.select(*LIST_COLUMNS).where(*conditions)

@@ -89,6 +89,7 @@ ACCOUNT_OF = {
     "edoc_parts_office": "wangfang",
     "edoc_parts_staff": "linfeng",
     "edoc_parts_drafter": "xuyan",
+    "webmail_forward": "linfeng",  # test_webmail_forward.py, on live_server (the other linfeng claims are on their own servers)
 }
 # Free demo accounts with TOTP for further tests: guoli, majun (township 东镇; on live_server —
 # test_login_security.py uses them on its own server). Claim one here before using it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from email import policy
 from types import SimpleNamespace
 
@@ -10,8 +11,8 @@ import pytest
 
 from plugins.webmail import sending
 from plugins.webmail.blobs import blob_store
-from plugins.webmail.mime import parse_message
-from plugins.webmail.services import ensure_mailbox, folder_id, mark_seen
+from plugins.webmail.mime import attachment_bytes, parse_message
+from plugins.webmail.services import apply_action, ensure_mailbox, folder_id, mark_seen
 from plugins.webmail.tables import Delivery, Message, Outgoing
 from portal.accounts.services import UnitForm, create_department, create_unit
 from portal.jobs.tables import QueuedJob
@@ -298,6 +299,66 @@ async def test_reply_reply_all_and_forward_prefill(client, app, people):
         to=[addr(people["dan"])], subject=as_attachment.draft.subject, source_id=original["id"], attach_original=True))
     latest = max(await inbox_of(people["dan"]), key=lambda r: r["id"])
     assert [a.content_type for a in parse_message(raw_of(app, latest)).attachments] == ["message/rfc822"]
+
+
+async def test_a_draft_saved_while_forwarding_as_attachment_keeps_the_original(app, people):
+    alice, bob, dan = people["alice"], people["bob"], people["dan"]
+    portal = app.state.portal
+    await sending.send(portal, who(bob), sending.Draft(to=[addr(alice)], subject="季度报告", body="见附件。",
+                                                       attachments=[("报告.pdf", "application/pdf", b"%PDF-1.4 report")]))
+    (original,) = await inbox_of(alice)
+    forward = await sending.forward(portal, who(alice), original["id"], as_attachment=True)
+    first = await sending.save_draft(portal, who(alice), sending.Draft(
+        to=[addr(dan)], subject=forward.draft.subject, body="第一版", source_id=original["id"], attach_original=True))
+    # The draft holds its own copy: the original may be deleted for good meanwhile.
+    box = await ensure_mailbox(alice.id)
+    await apply_action(box["id"], [original["id"]], "delete")
+    await apply_action(box["id"], [original["id"]], "delete")
+    assert await folder_rows(alice, "trash") == []
+
+    reopened = await sending.open_draft(portal, who(alice), first)
+    assert [(a.filename, a.content_type) for a in reopened.carried] == [("季度报告.eml", "message/rfc822")]
+    assert reopened.draft.carry == [reopened.carried[0].index]
+    second = await sending.save_draft(portal, who(alice), sending.Draft(
+        to=[addr(dan)], subject=reopened.draft.subject, body="第二版", draft_id=first, source_id=first,
+        carry=reopened.draft.carry))
+    assert [d["id"] for d in await folder_rows(alice, "drafts")] == [second]
+
+    await sending.send(portal, who(alice), (await sending.open_draft(portal, who(alice), second)).draft)
+    assert await folder_rows(alice, "drafts") == []
+    (received,) = await inbox_of(dan)
+    raw = raw_of(app, received)
+    parsed = parse_message(raw)
+    assert parsed.subject == "Fwd: 季度报告" and "第二版" in parsed.text
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [("季度报告.eml", "message/rfc822")]
+    inner = parse_message(attachment_bytes(raw, parsed.attachments[0].index)[1])
+    assert inner.subject == "季度报告" and inner.text.strip() == "见附件。" and inner.sender_address == addr(bob)
+    (pdf,) = inner.attachments
+    assert pdf.filename == "报告.pdf"
+
+
+async def test_forward_as_attachment_and_edit_draft_pages(client, app, people):
+    alice, dan = people["alice"], people["dan"]
+    await sending.send(app.state.portal, who(people["bob"]), sending.Draft(to=[addr(alice)], subject="季度报告", body="见附件。"))
+    (original,) = await inbox_of(alice)
+    await login_as(client, alice)
+    page = await client.get(f"/webmail/message/{original['id']}")
+    assert f'href="/webmail/message/{original["id"]}/forward?as=attachment"' in page.text
+    assert "/webmail/compose?draft=" not in page.text  # only a draft is edited
+    form = {"to": addr(dan), "subject": "Fwd: 季度报告", "body": "", "source_id": str(original["id"]), "attach_original": "1"}
+    # Shown again (the address book without JavaScript, an error), the form still names the original.
+    for action, status in (("directory", 200), ("send", 400)):
+        again = await post_form(client, "/webmail/compose", {**form, "action": action} | ({"to": "不是地址"} if status == 400 else {}))
+        assert again.status_code == status
+        assert 'name="attach_original" value="1" checked' in again.text and "原邮件：季度报告" in again.text
+
+    saved = await post_form(client, "/webmail/compose", {**form, "action": "draft"})
+    draft_id = int(saved.headers["location"].split("draft=")[1].split("&")[0])
+    draft_page = await client.get(f"/webmail/message/{draft_id}")
+    assert f'href="/webmail/compose?draft={draft_id}"' in draft_page.text and "继续编辑" in draft_page.text
+    reopened = await client.get(f"/webmail/compose?draft={draft_id}")
+    assert reopened.status_code == 200
+    assert re.search(r'name="carry" value="\d+" checked> 季度报告\.eml', reopened.text)
 
 
 async def test_reply_or_forward_of_another_users_message_is_404(client, app, people):
