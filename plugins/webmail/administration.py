@@ -132,7 +132,7 @@ async def operations_per_day(portal, period: Period) -> StatisticTable:
                       c.get("queued", 0) + c.get("deferred", 0), c.get("failed", 0) + c.get("bounced", 0)))
     _ = portal.gettext
     columns = (Column(_("Day"), "day"), Column(_("Messages sent")), Column(_("Internal recipients")),
-               Column(_("Outside recipients")), Column(_("Delivered")), Column(_("Opened")), Column(_("Waiting")),
+               Column(_("Outside recipients")), Column(_("Delivered")), Column(_("Opened")), Column(_("Pending")),
                Column(_("Failed or bounced")))
     return StatisticTable(columns, table, chart="bar",
                           note=_("Recipients of the messages sent that day, by where their delivery stands now."))

@@ -33,7 +33,7 @@ def feature_labels() -> dict[str, str]:
     return {
         "external_sending": _("Sending outside the organisation"),
         "mass_send": _("Mass send with separate display"),
-        "recall": _("Recall"),
+        "recall": _("Recall sent mail"),
         "burn_after_reading": _("Burn after reading"),
         "delegation": _("Delegation"),
         "collect_send_for": _("Collect and send for other mailboxes"),
