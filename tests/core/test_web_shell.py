@@ -179,3 +179,34 @@ async def test_static_files_set_no_cookies(make_app):
         fresh.cookies.clear()
         response = await fresh.get(url)
     assert response.status_code == 200 and "set-cookie" not in response.headers
+
+
+async def test_every_request_reads_the_session_its_user_and_his_roles_afresh(client, make_user):
+    """The session, the account and its roles are one query per request (CORE-3, issue B speed):
+    a withdrawn role, a deactivated account or an ended session stop working at the next request."""
+    from datetime import timedelta
+
+    from portal.accounts.tables import RoleAssignment
+    from portal.auth.services import now
+
+    wendy = await make_user("wendy", roles=["staff", "admin"])
+    await login_as(client, wendy)
+    assert (await client.get("/admin")).status_code == 200 and (await client.get("/webmail")).status_code == 200
+    await RoleAssignment.delete().where((RoleAssignment.user == wendy.id) & (RoleAssignment.role == "admin"))
+    assert (await client.get("/admin")).status_code == 403
+    assert (await client.get("/webmail")).status_code == 200  # the other role still counts
+    await RoleAssignment.delete().where(RoleAssignment.user == wendy.id)
+    assert (await client.get("/account")).status_code == 200  # logged in without any role
+
+    long_ago = now() - timedelta(minutes=30)
+    await UserSession.update({UserSession.last_seen_at: long_ago}).where(UserSession.user == wendy.id)
+    assert (await client.get("/account")).status_code == 200
+    seen = (await UserSession.select(UserSession.last_seen_at).where(UserSession.user == wendy.id).first())["last_seen_at"]
+    assert seen > long_ago + timedelta(minutes=25)  # touched
+
+    await User.update({User.active: False}).where(User.id == wendy.id)
+    assert (await client.get("/account")).status_code == 303  # to the login page
+    await User.update({User.active: True}).where(User.id == wendy.id)
+    assert (await client.get("/account")).status_code == 200
+    await UserSession.delete().where(UserSession.user == wendy.id)
+    assert (await client.get("/account")).status_code == 303
