@@ -210,3 +210,33 @@ async def test_every_request_reads_the_session_its_user_and_his_roles_afresh(cli
     assert (await client.get("/account")).status_code == 200
     await UserSession.delete().where(UserSession.user == wendy.id)
     assert (await client.get("/account")).status_code == 303
+
+
+async def test_a_session_is_written_back_when_it_changes_or_to_renew_it(app, client, make_user):
+    """Requests that leave the session alone do not rewrite it (issue B speed), yet it is renewed
+    every few minutes of use, and a change (preferences, logging out) is stored at once."""
+    from portal.web.sessions import RENEW_AFTER
+
+    store = app.stores.get("sessions")
+    max_age = 12 * 3600
+    await login_as(client, await make_user("zoe"))
+    session_id = client.cookies["portal_session"]
+    stored = await store.get(session_id)
+    aged = max_age - RENEW_AFTER // 2  # renewed a little while ago
+    await store.set(session_id, stored, expires_in=aged)
+    assert (await client.get("/account")).status_code == 200
+    assert await store.expires_in(session_id) <= aged  # not written again
+
+    await store.set(session_id, stored, expires_in=max_age - RENEW_AFTER - 60)  # renewed too long ago
+    assert (await client.get("/account")).status_code == 200
+    assert await store.expires_in(session_id) > max_age - 60  # renewed now
+    assert await store.get(session_id) == stored
+
+    await store.set(session_id, stored, expires_in=aged)
+    await post_form(client, "/preferences", {"locale": "en", "next": "/account"})
+    assert b'"locale":"en"' in await store.get(session_id) and await store.expires_in(session_id) > max_age - 60
+
+    assert b'"token"' in await store.get(session_id)
+    await post_form(client, "/logout")
+    assert b'"token"' not in (await store.get(session_id) or b"")  # only the preferences are kept
+    assert (await client.get("/account")).status_code == 303
