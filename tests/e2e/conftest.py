@@ -61,9 +61,10 @@ ACCOUNT_OF = {
     "webmail_live": "sunli",
     "webmail_sender": "zhoujie",  # test_webmail_sending.py (SENDER)
     "webmail_reader": "wuhong",  # test_webmail_sending.py (READER)
+    "webmail_counts": "hanbing",  # test_webmail_reading.py (folder counts)
 }
 # Free demo accounts with TOTP for further tests: heqiang, guoli, majun (township 东镇), linfeng,
-# xuyan, gaoming, luohui, songtao, tangxue, hanbing. Claim one here before using it.
+# xuyan, gaoming, luohui, songtao, tangxue. Claim one here before using it.
 
 
 @dataclass
