@@ -11,7 +11,6 @@ from types import ModuleType
 from litestar import Litestar, Router
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.stores.file import FileStore
 
 from portal import db, i18n
@@ -94,6 +93,7 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
     from portal.web.errors import exception_handlers
     from portal.web.middleware import SecurityHeadersMiddleware, current_user_middleware
     from portal.web.ratelimit import rate_limit_middleware
+    from portal.web.sessions import SessionConfig
 
     plugin_routes = []
     for name, handlers in call_startup_hook(pm, "register_routes", portal=portal).items():
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
         plugins=[channels],
         middleware=[
             SecurityHeadersMiddleware(),
-            ServerSideSessionConfig(
+            SessionConfig(
                 key="portal_session", max_age=12 * 3600, secure=settings.secure_cookies, samesite="lax", httponly=True,
                 exclude=["^/static/"],
             ).middleware,

@@ -75,8 +75,8 @@ class PortalSQLiteEngine(SQLiteEngine):
     async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
         if self._shared is None:
             self._shared = await self._connect()
-        async with self._shared.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        # One trip to the connection's thread (execute, fetch and close were three).
+        return await self._shared.execute_fetchall(query, args or [])
 
     async def close(self) -> None:
         for name in ("_shared", "_writer"):

@@ -58,6 +58,7 @@ class StaticFiles:
             if theme.static.is_dir():
                 self.roots[f"theme-{theme.name}"] = theme.static
         self._hashes: dict[Path, str] = {}
+        self._urls: dict[tuple[str, str, str | None], str] = {}
 
     def fingerprint(self, path: Path) -> str:
         digest = self._hashes.get(path)
@@ -85,6 +86,14 @@ class StaticFiles:
         return candidate
 
     def url(self, root: str, path: str, theme: str | None = None) -> str:
+        """The fingerprinted URL, worked out once per file like its fingerprint (every page asks
+        for a handful, and resolving the paths cost more than rendering them)."""
+        url = self._urls.get((root, path, theme))
+        if url is None:
+            url = self._urls[(root, path, theme)] = self._url(root, path, theme)
+        return url
+
+    def _url(self, root: str, path: str, theme: str | None) -> str:
         resolved = self.resolve(root, path, theme)
         if resolved is None:
             raise FileNotFoundError(f"no static file {root}/{path}")

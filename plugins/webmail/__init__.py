@@ -64,9 +64,9 @@ async def _menu_item(portal, user):
     """The menu entry with the inbox's unread count; webmail.js keeps the badge current."""
     from markupsafe import Markup, escape
 
-    from plugins.webmail.services import unread_for_owner
+    from plugins.webmail.services import menu_unread
 
-    unread = await unread_for_owner(user.id)
+    unread = await menu_unread(user)
     badge = Markup(' <span class="badge" data-webmail-unread{}>{}</span>').format(Markup("" if unread else " hidden"), unread)
     return [MenuItem(escape(portal.gettext("Mailbox")) + badge, "/webmail", section=NAME, order=10)]
 

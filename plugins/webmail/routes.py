@@ -80,10 +80,10 @@ def folder_url(folder: dict) -> str:
     return "/webmail" if folder["kind"] == "inbox" else f"/webmail/folder/{folder['id']}"
 
 
-async def _sidebar(mailbox_id: int) -> list[dict]:
-    unread = await services.folder_unread_counts(mailbox_id)
+def _sidebar(folders: list[dict]) -> list[dict]:
+    """The folder list with unread counts, from ``services.folders_of``."""
     return [{"id": f["id"], "kind": f["kind"], "label": services.folder_label(f["kind"], f["name"], _),
-             "unread": unread.get(f["id"], 0), "url": folder_url(f)} for f in await services.folders_of(mailbox_id)]
+             "unread": f["unread"], "url": folder_url(f)} for f in folders]
 
 
 def _is_history_restore(request: Request) -> bool:
@@ -133,12 +133,13 @@ class ListState:
 # --------------------------------------------------------------------------- folders and the list
 
 
-async def _folder_page(request: Request, mailbox: dict, folder: dict) -> Response:
+async def _folder_page(request: Request, mailbox: dict, folders: list[dict], folder: dict) -> Response:
+    services.note_inbox_unread(current_user(request), folders)
     state = ListState(request)
-    rows, total = await services.list_messages(mailbox["id"], state.query(folder["id"]))
+    rows, total = await services.list_messages(mailbox["id"], state.query(folder["id"]), folder)
     pages = max(1, math.ceil(total / services.PAGE_SIZE))
     base = folder_url(folder)
-    folders = await _sidebar(mailbox["id"])
+    folders = _sidebar(folders)
     context = dict(
         mailbox=mailbox, folder=folder, folder_label=services.folder_label(folder["kind"], folder["name"], _),
         folders=folders, targets=[f for f in folders if f["id"] != folder["id"]], messages=rows, total=total,
@@ -153,18 +154,17 @@ async def _folder_page(request: Request, mailbox: dict, folder: dict) -> Respons
 
 @get("/", guards=GUARDS, name="webmail:inbox", opt=SEARCH)
 async def inbox(request: Request) -> Response:
-    mailbox = await _mailbox(request)
-    folder = next(f for f in await services.folders_of(mailbox["id"]) if f["kind"] == "inbox")
-    return await _folder_page(request, mailbox, folder)
+    mailbox, folders = await services.mailbox_with_folders(current_user(request).id)
+    return await _folder_page(request, mailbox, folders, next(f for f in folders if f["kind"] == "inbox"))
 
 
 @get("/folder/{folder_id:int}", guards=GUARDS, name="webmail:folder", opt=SEARCH)
 async def folder_page(request: Request, folder_id: int) -> Response:
-    mailbox = await _mailbox(request)
-    folder = next((f for f in await services.folders_of(mailbox["id"]) if f["id"] == folder_id), None)
+    mailbox, folders = await services.mailbox_with_folders(current_user(request).id)
+    folder = next((f for f in folders if f["id"] == folder_id), None)
     if folder is None:
         raise NotFoundException()
-    return await _folder_page(request, mailbox, folder)
+    return await _folder_page(request, mailbox, folders, folder)
 
 
 @post("/folders", guards=GUARDS, name="webmail:create_folder")
@@ -263,7 +263,9 @@ async def message_page(request: Request, message_id: int) -> Response:
     mailbox, row = await _message(request, message_id)
     await services.mark_seen(mailbox["id"], message_id)
     parsed = parse_message(_raw(request, row))
-    folders = await _sidebar(mailbox["id"])
+    rows = await services.folders_of(mailbox["id"])
+    services.note_inbox_unread(current_user(request), rows)
+    folders = _sidebar(rows)
     folder = next((f for f in folders if f["id"] == row["folder"]), folders[0])
     allowed = await _remote_images_allowed(request, mailbox, row)
     blocked = _sanitized(row, parsed, False).blocked_images if parsed.html is not None and not allowed else 0

@@ -6,6 +6,7 @@ Handlers and the SMTP server call these; tests call them without HTTP or SMTP.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from piccolo.columns.combination import WhereRaw
@@ -14,6 +15,7 @@ from plugins.webmail.blobs import blob_store
 from plugins.webmail.levels import default_quota
 from plugins.webmail.tables import Delivery, Folder, Mailbox, Message
 from portal.accounts.tables import Unit, User
+from portal.api import CurrentUser
 from portal.db import write_transaction
 
 log = logging.getLogger("portal.webmail")
@@ -93,6 +95,24 @@ async def folders_of(mailbox_id: int) -> list[dict]:
     return await Folder.select().where(Folder.mailbox == mailbox_id).order_by(Folder.position).order_by(Folder.name)
 
 
+FOLDER_KEYS = ("id", "mailbox", "name", "kind", "position", "total", "unread")
+MAILBOX_KEYS = ("address", "quota_bytes", "used_bytes")
+# Raw SQL: every mail page runs it, and building it with Piccolo cost more than running it.
+FOLDERS_OF_OWNER = (
+    "SELECT f.id, f.mailbox, f.name, f.kind, f.position, f.total, f.unread, m.address, m.quota_bytes, m.used_bytes "
+    "FROM webmail_folder f JOIN webmail_mailbox m ON m.id = f.mailbox WHERE m.owner = {} ORDER BY f.position, f.name")
+
+
+async def mailbox_with_folders(user_id: int) -> tuple[dict, list[dict]]:
+    """The user's mailbox (created on first use) and its folders with their counts, in one query."""
+    rows = await Folder.raw(FOLDERS_OF_OWNER, user_id)
+    if not rows:
+        await ensure_mailbox(user_id)
+        rows = await Folder.raw(FOLDERS_OF_OWNER, user_id)
+    mailbox = {"id": rows[0]["mailbox"], "owner": user_id, **{key: rows[0][key] for key in MAILBOX_KEYS}}
+    return mailbox, [{key: row[key] for key in FOLDER_KEYS} for row in rows]
+
+
 async def folder_id(mailbox_id: int, kind: str) -> int:
     row = await Folder.select(Folder.id).where((Folder.mailbox == mailbox_id) & (Folder.kind == kind)).first()
     return row["id"]
@@ -155,10 +175,9 @@ async def deliver_to_inboxes(portal, raw: bytes, mailbox_ids: list[int], deliver
 
 
 async def unread_count(mailbox_id: int) -> int:
-    inbox = await folder_id(mailbox_id, "inbox")
-    return await Message.count().where(
-        (Message.mailbox == mailbox_id) & (Message.seen == False) & (Message.folder == inbox)  # noqa: E712
-    )
+    """The inbox's unread count, as the folder's triggers keep it."""
+    row = await Folder.select(Folder.unread).where((Folder.mailbox == mailbox_id) & (Folder.kind == "inbox")).first()
+    return row["unread"]
 
 
 @dataclass(frozen=True)
@@ -203,8 +222,12 @@ LIST_COLUMNS = (Message.id, Message.subject, Message.sender_name, Message.sender
                 Message.received_at, Message.size, Message.seen, Message.flagged, Message.has_attachments, Message.snippet)
 
 
-async def list_messages(mailbox_id: int, query: ListQuery) -> tuple[list[dict], int]:
-    """One page of a folder, with the total count for paging."""
+async def list_messages(mailbox_id: int, query: ListQuery, folder: dict | None = None) -> tuple[list[dict], int]:
+    """One page of a folder, with the total count for paging.
+
+    ``folder`` is the folder's row when the caller has it: without a filter other than
+    "unread", the total is its count, kept by triggers, instead of a count of every row.
+    """
     conditions = [Message.mailbox == mailbox_id, Message.folder == query.folder_id]
     if query.unread:
         conditions.append(Message.seen == False)  # noqa: E712
@@ -220,8 +243,18 @@ async def list_messages(mailbox_id: int, query: ListQuery) -> tuple[list[dict], 
     rows = await (Message.select(*LIST_COLUMNS).where(*conditions)
                   .order_by(column, ascending=not query.descending).order_by(Message.id, ascending=not query.descending)
                   .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
-    total = await Message.count().where(*conditions)
+    if query.flagged or query.attachments or search:
+        total = await Message.count().where(*conditions)
+    else:
+        total = await _folder_count(mailbox_id, query.folder_id, "unread" if query.unread else "total", folder)
     return rows, total
+
+
+async def _folder_count(mailbox_id: int, folder_id: int, column: str, folder: dict | None) -> int:
+    if folder is None or folder["id"] != folder_id:
+        folder = await Folder.select(Folder.id, Folder.total, Folder.unread).where(
+            (Folder.id == folder_id) & (Folder.mailbox == mailbox_id)).first()
+    return folder[column] if folder else 0
 
 
 async def get_message(mailbox_id: int, message_id: int) -> dict | None:
@@ -284,20 +317,29 @@ async def mailbox_of(user) -> dict:
 
 # Reading pages (MAIL-1, MAIL-18): custom folders, unread counts per folder, trusted image senders.
 
-async def folder_unread_counts(mailbox_id: int) -> dict[int, int]:
-    """Unread messages of each folder of the mailbox, by folder id (folders without any are absent)."""
-    from piccolo.query.functions.aggregate import Count
-
-    rows = await (Message.select(Message.folder, Count(Message.id, alias="n"))
-                  .where((Message.mailbox == mailbox_id) & (Message.seen == False))  # noqa: E712
-                  .group_by(Message.folder))
-    return {r["folder"]: r["n"] for r in rows}
-
-
 async def unread_for_owner(user_id: int) -> int:
     """The inbox's unread count for the menu badge; 0 (and no mailbox created) when he has none yet."""
-    mailbox = await Mailbox.select(Mailbox.id).where(Mailbox.owner == user_id).first()
-    return await unread_count(mailbox["id"]) if mailbox else 0
+    row = await Folder.select(Folder.unread).where((Folder.mailbox.owner == user_id) & (Folder.kind == "inbox")).first()
+    return row["unread"] if row else 0
+
+
+# The inbox's unread count that a mail page read, for the menu badge of the same page. It is
+# keyed by the request's CurrentUser object (the middleware makes one per request), so no
+# other request, even one run in the same context, can take it for its own.
+_page_unread: ContextVar[tuple[CurrentUser, int] | None] = ContextVar("webmail_page_unread", default=None)
+
+
+def note_inbox_unread(user: CurrentUser, folders: list[dict]) -> None:
+    """Remember the unread count of the inbox among ``folders`` for this request's menu badge."""
+    _page_unread.set((user, next(f["unread"] for f in folders if f["kind"] == "inbox")))
+
+
+async def menu_unread(user: CurrentUser) -> int:
+    """The menu badge's count: what this request's page read already, else one query."""
+    noted = _page_unread.get()
+    if noted is not None and noted[0] is user:
+        return noted[1]
+    return await unread_for_owner(user.id)
 
 
 MAX_CUSTOM_FOLDERS = 200

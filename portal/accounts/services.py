@@ -29,11 +29,23 @@ class ValidationError(ValueError):
         self.errors = errors
 
 
+# An active user with his roles in one query (one row per role, or one with a NULL role), as
+# raw SQL: it runs on every request, and building it with Piccolo cost more than running it.
+USER_WITH_ROLES = "u.id, u.username, u.display_name, u.email, u.unit, u.department, u.locale, u.theme, r.role"
+ROLES_JOIN = 'LEFT JOIN core_role_assignment r ON r."user" = u.id'
+
+
 async def load_current_user(user_id: int, registry: PermissionRegistry) -> CurrentUser | None:
-    row = await User.select().where((User.id == user_id) & (User.active == True)).first()  # noqa: E712
-    if row is None:
+    rows = await User.raw(f"SELECT {USER_WITH_ROLES} FROM core_user u {ROLES_JOIN} WHERE u.id = {{}} AND u.active", user_id)
+    return current_user_from(rows, registry)
+
+
+def current_user_from(rows: list[dict], registry: PermissionRegistry) -> CurrentUser | None:
+    """The ``CurrentUser`` of the rows of a ``USER_WITH_ROLES`` query; None without rows."""
+    if not rows:
         return None
-    roles = frozenset(r["role"] for r in await RoleAssignment.select(RoleAssignment.role).where(RoleAssignment.user == user_id))
+    row = rows[0]
+    roles = frozenset(r["role"] for r in rows if r["role"] is not None)
     return CurrentUser(
         id=row["id"],
         username=row["username"],

@@ -10,11 +10,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from portal.accounts.services import ROLES_JOIN, USER_WITH_ROLES, current_user_from
 from portal.accounts.tables import User
+from portal.api import CurrentUser
 from portal.auth import passwords, totp
 from portal.auth.lockout import LockState, lock_if_due, lock_state
 from portal.auth.tables import LoginAttempt, RecoveryCode, UserSession
 from portal.db import write_transaction
+from portal.roles import PermissionRegistry
 from portal.settings import Settings
 
 SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
@@ -160,16 +163,15 @@ async def start_session(user_id: int, client: Client) -> str:
     return token
 
 
-async def session_user_id(token: str) -> int | None:
-    """The user of a live session, touching its last-seen time now and then."""
-    row = await UserSession.select(UserSession.id, UserSession.user, UserSession.last_seen_at).where(
-        UserSession.token == token
-    ).first()
-    if row is None:
-        return None
-    if now() - row["last_seen_at"] > SESSION_TOUCH_INTERVAL:
-        await UserSession.update({UserSession.last_seen_at: now()}).where(UserSession.id == row["id"])
-    return row["user"]
+async def session_user(token: str, registry: PermissionRegistry) -> CurrentUser | None:
+    """The active user of a live session, with his roles, in one query (it runs on every
+    request); touches the session's last-seen time now and then."""
+    rows = await UserSession.raw(
+        f"SELECT s.id AS session_id, s.last_seen_at, {USER_WITH_ROLES} FROM core_user_session s "
+        f'JOIN core_user u ON u.id = s."user" {ROLES_JOIN} WHERE s.token = {{}} AND u.active', token)
+    if rows and now() - rows[0]["last_seen_at"] > SESSION_TOUCH_INTERVAL:
+        await UserSession.update({UserSession.last_seen_at: now()}).where(UserSession.id == rows[0]["session_id"])
+    return current_user_from(rows, registry)
 
 
 async def end_session(token: str) -> None:

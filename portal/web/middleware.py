@@ -8,9 +8,8 @@ from litestar.response.redirect import ASGIRedirectResponse
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
-from portal.accounts.services import load_current_user
 from portal.auth import password_change
-from portal.auth.services import session_user_id
+from portal.auth.services import session_user
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -55,9 +54,7 @@ def current_user_middleware(app: ASGIApp) -> ASGIApp:
         user = None
         token = session.get("token")
         if token:
-            user_id = await session_user_id(token)
-            if user_id is not None:
-                user = await load_current_user(user_id, portal.permissions)
+            user = await session_user(token, portal.permissions)
         state = scope.setdefault("state", {})
         state["user"] = user
         state["session_token"] = token if user else None

@@ -22,7 +22,12 @@ async def test_sessions_are_stored_in_redis(make_app, make_user):
         connection = redis.from_url(REDIS_URL)
         try:
             keys = [k.decode() async for k in connection.scan_iter(match=f"*{session_id}*")]
+            assert keys, "the session is not in Redis"
+            assert (await browser.get("/")).status_code == 200
+            # An unchanged session written lately is not written back (issue B speed).
+            await connection.expire(keys[0], 12 * 3600 - 100)
+            response = await browser.get("/")
+            assert response.status_code == 200 and "portal_session=" not in response.headers.get("set-cookie", "")
+            assert await connection.ttl(keys[0]) <= 12 * 3600 - 100
         finally:
             await connection.aclose()
-        assert keys, "the session is not in Redis"
-        assert (await browser.get("/")).status_code == 200

@@ -1,6 +1,7 @@
 """The web shell: CSRF, security headers, request limits, static files, sessions, preferences."""
 
 import re
+import time
 
 from portal.accounts.tables import User
 from portal.auth.tables import UserSession
@@ -180,3 +181,74 @@ async def test_static_files_set_no_cookies(make_app):
         fresh.cookies.clear()
         response = await fresh.get(url)
     assert response.status_code == 200 and "set-cookie" not in response.headers
+
+
+async def test_every_request_reads_the_session_its_user_and_his_roles_afresh(client, make_user):
+    """The session, the account and its roles are one query per request (CORE-3, issue B speed):
+    a withdrawn role, a deactivated account or an ended session stop working at the next request."""
+    from datetime import timedelta
+
+    from portal.accounts.tables import RoleAssignment
+    from portal.auth.services import now
+
+    wendy = await make_user("wendy", roles=["staff", "admin"])
+    await login_as(client, wendy)
+    assert (await client.get("/admin")).status_code == 200 and (await client.get("/webmail")).status_code == 200
+    await RoleAssignment.delete().where((RoleAssignment.user == wendy.id) & (RoleAssignment.role == "admin"))
+    assert (await client.get("/admin")).status_code == 403
+    assert (await client.get("/webmail")).status_code == 200  # the other role still counts
+    await RoleAssignment.delete().where(RoleAssignment.user == wendy.id)
+    assert (await client.get("/account")).status_code == 200  # logged in without any role
+
+    long_ago = now() - timedelta(minutes=30)
+    await UserSession.update({UserSession.last_seen_at: long_ago}).where(UserSession.user == wendy.id)
+    assert (await client.get("/account")).status_code == 200
+    seen = (await UserSession.select(UserSession.last_seen_at).where(UserSession.user == wendy.id).first())["last_seen_at"]
+    assert seen > long_ago + timedelta(minutes=25)  # touched
+
+    await User.update({User.active: False}).where(User.id == wendy.id)
+    assert (await client.get("/account")).status_code == 303  # to the login page
+    await User.update({User.active: True}).where(User.id == wendy.id)
+    assert (await client.get("/account")).status_code == 200
+    await UserSession.delete().where(UserSession.user == wendy.id)
+    assert (await client.get("/account")).status_code == 303
+
+
+async def test_a_session_is_written_back_when_it_changes_or_to_renew_it(app, client, make_user):
+    """Requests that leave the session alone neither rewrite it nor set its cookie (issue B
+    speed), yet it is renewed every few minutes of use, and a change (preferences, logging out)
+    is stored at once."""
+    from portal.web.sessions import RENEW_AFTER, stamp, unstamp
+
+    def session_cookie(response) -> bool:
+        return any(k == "set-cookie" and v.startswith("portal_session=") for k, v in response.headers.multi_items())
+
+    store = app.stores.get("sessions")
+    max_age = 12 * 3600
+    await login_as(client, await make_user("zoe"))
+    session_id = client.cookies["portal_session"]
+    stored = await store.get(session_id)
+    written, data = unstamp(stored)
+    assert abs(written - time.time()) < 60 and data.startswith(b"{")
+    response = await client.get("/account")
+    assert response.status_code == 200 and not session_cookie(response)
+    assert await store.get(session_id) == stored
+
+    aged = stamp(data, written - RENEW_AFTER - 1)  # written too long ago: renewed at the next request
+    await store.set(session_id, aged, expires_in=max_age - RENEW_AFTER - 1)
+    response = await client.get("/account")
+    assert response.status_code == 200 and session_cookie(response)
+    rewritten, same = unstamp(await store.get(session_id))
+    assert abs(rewritten - time.time()) < 60 and same == data
+    assert await store.expires_in(session_id) > max_age - 60
+
+    await store.set(session_id, data, expires_in=max_age)  # stored before sessions had a stamp
+    response = await client.get("/account")
+    assert response.status_code == 200 and session_cookie(response) and unstamp(await store.get(session_id))[0] > 0
+
+    await post_form(client, "/preferences", {"locale": "en", "next": "/account"})
+    assert b'"locale":"en"' in await store.get(session_id)
+    assert b'"token"' in await store.get(session_id)
+    await post_form(client, "/logout")
+    assert b'"token"' not in (await store.get(session_id) or b"")  # only the preferences are kept
+    assert (await client.get("/account")).status_code == 303

@@ -90,9 +90,10 @@ ACCOUNT_OF = {
     "edoc_parts_staff": "linfeng",
     "edoc_parts_drafter": "xuyan",
     "webmail_forward": "linfeng",  # test_webmail_forward.py, on live_server (the other linfeng claims are on their own servers)
+    "webmail_counts": "guoli",  # test_webmail_reading.py (folder counts); guoli's other claim is on its own server
 }
-# Free demo accounts with TOTP for further tests: guoli, majun (township 东镇; on live_server —
-# test_login_security.py uses them on its own server). Claim one here before using it.
+# Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
+# test_login_security.py uses it on its own server). Claim one here before using it.
 # test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
 # server (edoc_server), so it takes none of the codes above.
 

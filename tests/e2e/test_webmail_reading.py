@@ -130,3 +130,48 @@ def test_new_mail_updates_the_badge_and_shows_a_toast_without_reload(new_page, l
     with page.expect_navigation():
         toast.locator("a").click()
     expect(page.locator("main h1")).to_have_text(subject)
+
+
+def test_counts_follow_reading_and_deleting(new_page, live_server, demo_accounts, e2e):
+    """The folder list, the list's caption, its pager and the menu badge, as read from the counts
+    the database keeps (issue B), follow what the user does in the browser."""
+    account = demo_accounts[e2e.ACCOUNT_OF["webmail_counts"]]
+    page = new_page(live_server)
+    e2e.log_in(page, account)
+    page.goto("/webmail")
+    address = page.locator(".webmail-address").text_content().split()[0]
+    stamp = int(time.time())
+    for n in range(3):
+        message = EmailMessage()
+        message["From"] = "Citizen <citizen@example.org>"
+        message["To"] = address
+        message["Subject"] = f"Count {n} {stamp}"
+        message.set_content("Counted, not counted again.")
+        send(live_server, address, message)
+
+    def folder_count(label: str) -> str:
+        item = page.locator(".webmail-folders li", has=page.get_by_role("link", name=label, exact=True))
+        return item.locator(".count").text_content() if item.locator(".count").count() else "0"
+
+    page.goto("/webmail")
+    badge = page.locator("header [data-webmail-unread]")
+    expect(badge).to_have_text("3")
+    assert folder_count("Inbox") == "3"
+    expect(page.locator("#message-list caption")).to_contain_text("3")
+
+    with page.expect_navigation():
+        page.locator("#message-list a", has_text=f"Count 0 {stamp}").click()
+    expect(badge).to_have_text("2")  # read on opening
+    page.goto("/webmail")
+    assert folder_count("Inbox") == "2"
+
+    page.get_by_role("checkbox", name=f"Count 1 {stamp}").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.locator("#message-list caption")).to_contain_text("2")
+    expect(badge).to_have_text("1")
+    assert folder_count("Inbox") == "1" and folder_count("Trash") == "1"
+    with page.expect_navigation():
+        page.get_by_role("link", name="Trash", exact=True).click()
+    expect(page.locator("#message-list caption")).to_contain_text("1")
+    assert page.locator("#message-list tbody tr").count() == 1
