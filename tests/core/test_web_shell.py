@@ -3,6 +3,8 @@
 import re
 import time
 
+import pytest
+
 from portal.accounts.tables import User
 from portal.auth.tables import UserSession
 from portal.testing import csrf_token, login_as, post_form
@@ -252,3 +254,12 @@ async def test_a_session_is_written_back_when_it_changes_or_to_renew_it(app, cli
     await post_form(client, "/logout")
     assert b'"token"' not in (await store.get(session_id) or b"")  # only the preferences are kept
     assert (await client.get("/account")).status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/", "/webmail", "/admin/statistics", "/admin/account-health"])
+async def test_a_theme_stylesheet_stays_on_pages_that_add_their_own(client, make_user, path):
+    """Templates that fill the head block keep the theme's (``super()``): the kiosk theme on every page."""
+    await login_as(client, await make_user("kiosk", roles=["admin", "staff"]))
+    await post_form(client, "/preferences", {"theme": "kiosk"})
+    page = await client.get(path)
+    assert page.status_code == 200 and "/static/theme-kiosk/kiosk." in page.text
