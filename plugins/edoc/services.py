@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from plugins.edoc import numbering
 from plugins.edoc import organisation as org
 from plugins.edoc.flows import Step, flow_id_for, steps_of
 from plugins.edoc.tables import Document, Task
@@ -409,15 +410,7 @@ async def _dispatch(user, document: dict, steps: list[Step], step: Step, task: d
 
 async def _register_number(document: dict) -> str:
     """The print room's registration (文印室登记编号): the next number of the unit's sequence for
-    the year (DOC-11). The one call site of edoc-parts' numbering service; until the lead merges
-    it in, a provisional number made of the document's id."""
-    try:
-        from plugins.edoc import numbering
-    except ImportError:  # before the merge with edoc-parts: the lead removes this branch
-        from portal.accounts.tables import Unit
-
-        unit = await Unit.select(Unit.document_prefix).where(Unit.id == document["unit"]).first()
-        return f"{unit['document_prefix']}〔{today().year}〕{document['id']}号"
+    the year (DOC-11). Called inside the acting transaction, so a refused step gives it back."""
     return await numbering.next_number(document["unit"], today().year)
 
 

@@ -1,0 +1,78 @@
+"""The flow engine wired to its parts: the print room's number (DOC-11), attachment access and the
+office check (DOC-5), handling deadlines (DOC-10) and publishing (DOC-12, DOC-13), walked by the
+demo accounts through the services and the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugins.edoc import services
+from plugins.edoc.services import DraftForm
+from portal.accounts.services import load_current_user
+from portal.accounts.tables import User
+from portal.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
+from portal.i18n import set_locale
+from portal.localtime import today
+from portal.testing import TestUser, login_as, post_form
+
+DOWNWARD = ("zhangwei", "lina", "wangfang", "liuyang")
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    set_locale("en")
+    client.headers["accept-language"] = "en"
+
+
+@pytest.fixture
+def portal(app):
+    return app.state.portal
+
+
+@pytest.fixture
+async def demo(client, portal):
+    """The demo organisation; ``demo["zhangwei"]`` is his ``CurrentUser``."""
+    await seed_demo()
+    return {row["username"]: await load_current_user(row["id"], portal.permissions)
+            for row in await User.select(User.id, User.username)}
+
+
+@pytest.fixture
+def logins(demo):
+    """``TestUser`` of each demo account, to log in through the pages."""
+    secrets = {a.username: a.totp_secret for a in ACCOUNTS}
+    return {name: TestUser(user.id, name, DEMO_PASSWORD, secrets[name]) for name, user in demo.items()}
+
+
+async def as_user(client, logins, username):
+    client.cookies.clear()
+    await login_as(client, logins[username])
+
+
+async def draft(demo, portal, title="关于做好防汛工作的通知", **changes) -> int:
+    form = DraftForm(doc_type="通知", direction="downward", title=title, main_recipients="各乡镇人民政府",
+                     body="正文。", **changes)
+    return await services.create_draft(demo["zhangwei"], form, portal)
+
+
+async def step(demo, portal, document_id: int, who: str, action: str = "approve", opinion: str = "同意。", **kwargs) -> None:
+    """``who`` opens the document, saves an opinion (DOC-4) and acts."""
+    user = demo[who]
+    view = await services.document_view(user, document_id)
+    assert view["mine"], (who, view["task"])
+    if view["step"].kind != "draft":
+        await services.save_opinion(user, document_id, view["task"]["id"], opinion)
+    await services.act(user, document_id, view["task"]["id"], action, portal, **kwargs)
+
+
+async def test_the_print_room_gives_the_next_number_of_the_units_sequence(demo, portal):
+    """DOC-11: 文印室登记编号 takes numbering.next_number in its transaction: 1号, then 2号."""
+    year = today().year
+    numbers = []
+    for title in ("第一份通知", "第二份通知"):
+        document_id = await draft(demo, portal, title=title)
+        for who in DOWNWARD:
+            await step(demo, portal, document_id, who)
+        await step(demo, portal, document_id, "sunli", action="number")
+        numbers.append((await services.load(document_id))["number"])
+    assert numbers == [f"黄河办〔{year}〕1号", f"黄河办〔{year}〕2号"]
