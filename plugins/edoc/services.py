@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from plugins.edoc import numbering
+from plugins.edoc import attachments, numbering
 from plugins.edoc import organisation as org
+from plugins.edoc.attachments import AccessRules
 from plugins.edoc.flows import Step, flow_id_for, steps_of
 from plugins.edoc.tables import Document, Task
 from portal.db import write_transaction
@@ -139,6 +140,25 @@ async def can_view(user, document: dict, scopes: list[org.RoleScope], task: dict
         (Task.assignee == user.id) | (Task.taken_by == user.id) | (Task.completed_by == user.id)))
 
 
+def drafting(user, task: dict | None) -> bool:
+    """The document is with its drafter at the first step: drafted, returned or recalled to him."""
+    return task is not None and task["position"] == 0 and task["assignee"] == user.id
+
+
+async def may_read_attachments(user, document_id: int) -> bool:
+    """DOC-5: whoever may see the document reads its attachments."""
+    document = await Document.select().where(Document.id == document_id).first()
+    return document is not None and await can_view(user, document, await org.scopes_of(user.id), await open_task(document_id))
+
+
+async def may_edit_attachments(user, document_id: int) -> bool:
+    """DOC-5: the drafter adds and replaces attachments while the document is with him."""
+    return drafting(user, await open_task(document_id))
+
+
+ATTACHMENT_RULES = AccessRules(can_read=may_read_attachments, can_edit=may_edit_attachments)
+
+
 def actions_of(step: Step, task: dict) -> list[str]:
     """What the holder of ``task`` may do: the step's actions, shaped by the countersign phase (DOC-6)."""
     if task["phase"] == "countersign":
@@ -204,6 +224,8 @@ async def document_view(user, document_id: int) -> dict:
     if document["direction"] != "incoming" and document["position"] == 0:
         view["explanation"] = await reviewer_explanation(document)
     view["handling_department"] = await org.department_name(document["handling_department"])
+    view["attachments"] = await attachments.attachments_of(document_id)
+    view["can_attach"] = drafting(user, task)
     return view
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.edoc import services
+from plugins.edoc import attachments, services
 from plugins.edoc.services import DraftForm
 from portal.accounts.services import load_current_user
 from portal.accounts.tables import User
@@ -76,3 +76,36 @@ async def test_the_print_room_gives_the_next_number_of_the_units_sequence(demo, 
         await step(demo, portal, document_id, "sunli", action="number")
         numbers.append((await services.load(document_id))["number"])
     assert numbers == [f"黄河办〔{year}〕1号", f"黄河办〔{year}〕2号"]
+
+
+async def upload(client, document_id: int, name: str, data: bytes):
+    return await post_form(client, f"/edoc/documents/{document_id}/attachments", {},
+                           files={"file": (name, data, "application/octet-stream")})
+
+
+async def test_attachments_follow_the_documents_access_rules(client, demo, logins, portal):
+    """DOC-5: the drafter attaches from the document page while it is his; whoever sees the
+    document downloads them; another unit's user gets 404; a reader cannot upload."""
+    document_id = await draft(demo, portal, has_attachments=True)
+    await as_user(client, logins, "zhangwei")
+    page = (await client.get(f"/edoc/{document_id}")).text
+    assert "The document is marked as having attachments, but none is attached." in page and 'class="edoc-upload"' in page
+    assert (await upload(client, document_id, "防汛物资清单.xlsx", b"v1")).status_code == 303
+    page = (await client.get(f"/edoc/{document_id}")).text
+    assert "防汛物资清单.xlsx" in page and "none is attached" not in page
+    version = int(page.split('href="/edoc/attachments/versions/')[1].split('"')[0])
+    await step(demo, portal, document_id, "zhangwei")
+    assert (await upload(client, document_id, "补充.xlsx", b"late")).status_code == 403  # no longer his to change
+
+    await as_user(client, logins, "heqiang")  # another unit
+    assert (await client.get(f"/edoc/documents/{document_id}/attachments")).status_code == 404
+    assert (await client.get(f"/edoc/attachments/versions/{version}")).status_code == 404
+    assert (await upload(client, document_id, "x.xlsx", b"x")).status_code == 404
+
+    await as_user(client, logins, "lina")  # the reviewer sees the document
+    page = (await client.get(f"/edoc/{document_id}")).text
+    assert "防汛物资清单.xlsx" in page and 'class="edoc-upload"' not in page
+    download = await client.get(f"/edoc/attachments/versions/{version}")
+    assert download.status_code == 200 and download.content == b"v1"
+    assert (await upload(client, document_id, "lina.xlsx", b"x")).status_code == 403
+    assert [a["versions"][0]["filename"] for a in await attachments.attachments_of(document_id)] == ["防汛物资清单.xlsx"]
