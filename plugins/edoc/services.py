@@ -382,6 +382,10 @@ async def act(user, document_id: int, task_id: int, action: str, portal, *, reas
                 raise Invalid(_("Give the reason for returning it."), {"reason": "length"})
         elif step.kind != "draft" and not task["opinion"].strip():
             raise Invalid(_("Save your opinion first: without it the step is not done."), {"opinion": "missing"})
+        if action != "return" and task["role"] == "office_head" and document["has_attachments"] \
+                and not await attachments.has_attachments(document_id):
+            raise Invalid(_("The document is marked as having attachments, but none is attached: return it to the drafter "
+                            "(退回) so that he attaches them."), {"attachments": "missing"})
         closed = {Task.completed_at: _now(), Task.completed_by: user.id, Task.action: action}
         if action == "return":
             closed.update({Task.opinion: reason, Task.opinion_at: _now()})

@@ -109,3 +109,31 @@ async def test_attachments_follow_the_documents_access_rules(client, demo, login
     assert download.status_code == 200 and download.content == b"v1"
     assert (await upload(client, document_id, "lina.xlsx", b"x")).status_code == 403
     assert [a["versions"][0]["filename"] for a in await attachments.attachments_of(document_id)] == ["防汛物资清单.xlsx"]
+
+
+async def test_the_office_check_refuses_missing_attachments_and_returns_it_to_the_drafter(client, demo, logins, portal):
+    """DOC-5: 办公室负责人把关 cannot pass a document marked as having attachments without them;
+    the office head returns it (退回), the drafter attaches them, and it passes."""
+    document_id = await draft(demo, portal, has_attachments=True)
+    await step(demo, portal, document_id, "zhangwei")
+    await step(demo, portal, document_id, "lina")
+    task = await services.open_task(document_id)
+    await services.save_opinion(demo["wangfang"], document_id, task["id"], "附件未上传。")
+    await as_user(client, logins, "wangfang")
+    refused = await post_form(client, f"/edoc/{document_id}/act", {"task": task["id"], "action": "approve"})
+    assert refused.status_code == 400
+    assert "marked as having attachments, but none is attached: return it to the drafter" in refused.text
+    assert f'href="/edoc/{document_id}"' in refused.text
+    assert (await services.open_task(document_id))["id"] == task["id"]  # nothing moved
+    returned = await post_form(client, f"/edoc/{document_id}/act", {"task": task["id"], "action": "return", "return_to": "0",
+                                                                    "reason": "请上传附件。"})
+    assert returned.status_code == 303
+    back = await services.open_task(document_id)
+    assert (back["position"], back["assignee"]) == (0, demo["zhangwei"].id)
+
+    await as_user(client, logins, "zhangwei")
+    assert (await upload(client, document_id, "防汛物资清单.xlsx", b"list")).status_code == 303
+    await step(demo, portal, document_id, "zhangwei")
+    await step(demo, portal, document_id, "lina")
+    await step(demo, portal, document_id, "wangfang", opinion="附件齐全，把关通过。")
+    assert (await services.open_task(document_id))["step_name"] == "主管局领导签发"
