@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from plugins.edoc import attachments, numbering
+from plugins.edoc import attachments, handling, numbering
 from plugins.edoc import organisation as org
 from plugins.edoc.attachments import AccessRules
 from plugins.edoc.flows import Step, flow_id_for, steps_of
@@ -427,6 +427,8 @@ async def _dispatch(user, document: dict, steps: list[Step], step: Step, task: d
                 raise Invalid(_("Choose the department that handles it."), {"department": "missing"})
             await Document.update({Document.handling_department: department}).where(Document.id == document["id"])
             document = {**document, "handling_department": department}
+        if step.kind == "handle":
+            await handling.finish_handling(document["id"], document["handling_department"])
         if step.kind == "draft" and document["direction"] != "incoming":
             user_id, _rule = await department_reviewer(document["drafter"], document["unit"], document["department"])
             if user_id is None:
@@ -472,6 +474,8 @@ async def _enter(document: dict, steps: list[Step], position: int, sender: dict)
     else:
         department = {"office": await org.office_of(document["unit"]), "handling": document["handling_department"]}.get(step.scope)
         await _to_role(document, sender, step, "", step.role, department, position=position)
+        if step.kind == "handle":
+            await handling.start_handling(document["id"], department)  # the deadline counts from now (DOC-10)
 
 
 async def _to_role(document: dict, sender: dict, step: Step, phase: str, role: str, department: int | None,
@@ -537,6 +541,11 @@ async def recall(user, document_id: int, portal) -> None:
         if not rows:
             raise StateChanged(_("The receiver has already opened it: it can no longer be recalled."))
         previous = await Task.select().where(Task.id == task["sent_from"]).first()
+        department = document["handling_department"]
+        if steps[task["position"]].kind == "handle":
+            await handling.withdraw_handling(document_id, department)
+        elif steps[previous["position"]].kind == "handle":
+            await handling.reopen_handling(document_id, department)
         await Task.insert(Task(document=document_id, position=previous["position"], phase=previous["phase"],
                                step_name=previous["step_name"], assignee=user.id, opinion=previous["opinion"],
                                opinion_at=previous["opinion_at"], opened_at=_now(), sent_from=task["id"]))

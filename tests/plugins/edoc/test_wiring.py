@@ -4,12 +4,15 @@ demo accounts through the services and the pages."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from plugins.edoc import attachments, services
 from plugins.edoc.services import DraftForm
+from plugins.edoc.parts_tables import Handling
 from portal.accounts.services import load_current_user
-from portal.accounts.tables import User
+from portal.accounts.tables import Department, User
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
 from portal.i18n import set_locale
 from portal.localtime import today
@@ -137,3 +140,57 @@ async def test_the_office_check_refuses_missing_attachments_and_returns_it_to_th
     await step(demo, portal, document_id, "lina")
     await step(demo, portal, document_id, "wangfang", opinion="附件齐全，把关通过。")
     assert (await services.open_task(document_id))["step_name"] == "主管局领导签发"
+
+
+async def receive(demo, portal, title: str, classification: str = "public") -> int:
+    """chenjing registers an incoming 通知; the office head, the secretary and every leader read it;
+    the secretary sends it to 农业农村局, where it waits for its head (DOC-8)."""
+    form = DraftForm(doc_type="通知", direction="incoming", title=title, source="济南市人民政府", body="……",
+                     classification=classification)
+    document_id = await services.create_draft(demo["chenjing"], form, portal, incoming=True)
+    for who in ("chenjing", "wangfang", "chenjing", "liuyang", "zhaolei"):
+        await step(demo, portal, document_id, who)
+    await step(demo, portal, document_id, "chenjing", opinion="请农业农村局办理。", department=await agriculture())
+    return document_id
+
+
+async def agriculture() -> int:
+    return (await Department.select(Department.id).where(Department.name == "农业农村局").first())["id"]
+
+
+async def handlings(document_id: int) -> list[dict]:
+    return await Handling.select().where(Handling.document == document_id).order_by(Handling.id)
+
+
+async def test_the_handling_department_is_timed_and_a_late_one_flagged(client, demo, logins, portal):
+    """DOC-10: reaching the department starts its handling; sending it back to the secretary ends it;
+    the timeliness report counts it and flags the late one."""
+    document_id = await receive(demo, portal, "关于开展安全生产检查的通知")
+    [waiting] = await handlings(document_id)
+    assert (waiting["department"], waiting["handled_at"]) == (await agriculture(), None)
+    await step(demo, portal, document_id, "lina", opinion="批办：请张伟落实。")
+    [handled] = await handlings(document_id)
+    assert handled["handled_at"] is not None
+
+    late_id = await receive(demo, portal, "关于报送防汛责任人名单的通知")
+    await Handling.update({Handling.received_at: datetime.now(timezone.utc) - timedelta(days=40)}).where(Handling.document == late_id)
+    await as_user(client, logins, "chenjing")
+    page = (await client.get("/edoc/timeliness")).text
+    row = page.split("<td>农业农村局</td>")[1].split("</tr>")[0]
+    assert row.startswith("<td>2</td><td>1</td><td>1</td><td>1</td>")  # documents, handled, waiting, late
+    late = page.split('class="late"')[1]
+    assert "关于报送防汛责任人名单的通知" in late and "not yet — overdue" in late
+    assert "关于开展安全生产检查的通知" not in late
+
+
+async def test_a_recall_before_the_department_opens_it_withdraws_the_handling(demo, portal):
+    """DOC-7 with DOC-10: recalled unopened, the document never waited at the department; the
+    head recalling what he sent back has it open again."""
+    document_id = await receive(demo, portal, "发错部门的通知")
+    await services.recall(demo["chenjing"], document_id, portal)
+    assert await handlings(document_id) == []
+    await step(demo, portal, document_id, "chenjing", department=await agriculture())
+    await step(demo, portal, document_id, "lina", opinion="批办。")
+    await services.recall(demo["lina"], document_id, portal)
+    [reopened] = await handlings(document_id)
+    assert reopened["handled_at"] is None
