@@ -182,6 +182,15 @@ async def recall(request: Request, document_id: int) -> Response:
     return redirect(f"/edoc/{document_id}")
 
 
+@post("/{document_id:int}/publish", name="edoc:publish", guards=GUARDS)
+async def publish(request: Request, document_id: int) -> Response:
+    try:
+        await services.publish(current_user(request), document_id, portal_of(request))
+    except EdocError as error:
+        return await _error(request, error, document_id)
+    return redirect(f"/edoc/{document_id}")
+
+
 @get("/flows", name="edoc:flows", guards=ADMIN)
 async def flow_list(request: Request) -> Response:
     from plugins.edoc.organisation import names_of_units
@@ -224,5 +233,5 @@ async def flow_update(request: Request, flow_id: int) -> Response:
     return redirect(f"/edoc/flows/{flow_id}")
 
 
-ROUTES = [index, done, new, create, document, print_history, edit, update, opinion, act, take, recall, flow_list, flow_adopt,
-          flow_page, flow_update]
+ROUTES = [index, done, new, create, document, print_history, edit, update, opinion, act, take, recall, publish, flow_list,
+          flow_adopt, flow_page, flow_update]

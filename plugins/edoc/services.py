@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from plugins.edoc import attachments, handling, numbering
+from plugins.edoc import attachments, handling, numbering, publishing
 from plugins.edoc import organisation as org
 from plugins.edoc.attachments import AccessRules
+from plugins.edoc.display import when
 from plugins.edoc.flows import Step, flow_id_for, steps_of
+from plugins.edoc.parts_tables import Publication
 from plugins.edoc.tables import Document, Task
 from portal.db import write_transaction
 from portal.i18n import gettext as _
@@ -226,7 +228,31 @@ async def document_view(user, document_id: int) -> dict:
     view["handling_department"] = await org.department_name(document["handling_department"])
     view["attachments"] = await attachments.attachments_of(document_id)
     view["can_attach"] = drafting(user, task)
+    publication = await Publication.select(Publication.published_at).where(Publication.document == document_id).first()
+    view["published_at"] = when(publication["published_at"]) if publication else ""
+    view["can_publish"] = not publication and publishable(user, document)
+    view["classified"] = document["classification"] not in publishing.PUBLISHABLE
     return view
+
+
+def publishable(user, document: dict) -> bool:
+    """The office (edoc.publish) publishes an incoming document once it is finished (DOC-10, DOC-13)."""
+    return user.can("edoc.publish") and document["direction"] == "incoming" and document["status"] == "finished"
+
+
+async def publish(user, document_id: int, portal) -> int:
+    """Publish the document on the portal home page; a classified one is refused (DOC-12)."""
+    document = await load(document_id)
+    if not await can_view(user, document, await org.scopes_of(user.id), await open_task(document_id)):
+        raise NotYours(_("You may not see this document."))
+    if not user.can("edoc.publish"):
+        raise NotYours(_("You may not publish documents."))
+    if not publishable(user, document):
+        raise StateChanged(_("Only a finished incoming document can be published."))
+    try:
+        return await publishing.publish(portal, user, document)
+    except publishing.PublishRefused as refused:
+        raise Invalid(str(refused), {"classification": "classified"}) from None
 
 
 async def history(document_id: int) -> list[dict]:

@@ -10,7 +10,7 @@ import pytest
 
 from plugins.edoc import attachments, services
 from plugins.edoc.services import DraftForm
-from plugins.edoc.parts_tables import Handling
+from plugins.edoc.parts_tables import Handling, Publication
 from portal.accounts.services import load_current_user
 from portal.accounts.tables import Department, User
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
@@ -194,3 +194,48 @@ async def test_a_recall_before_the_department_opens_it_withdraws_the_handling(de
     await services.recall(demo["lina"], document_id, portal)
     [reopened] = await handlings(document_id)
     assert reopened["handled_at"] is None
+
+
+async def finish(demo, portal, title: str, classification: str = "public") -> int:
+    """An incoming 通知 received, handled by 农业农村局 and finished by the secretary (结束)."""
+    document_id = await receive(demo, portal, title, classification)
+    await step(demo, portal, document_id, "lina", opinion="批办：已落实。")
+    await step(demo, portal, document_id, "chenjing", opinion="办结。")
+    assert (await services.load(document_id))["status"] == "finished"
+    return document_id
+
+
+async def test_the_office_publishes_a_finished_incoming_document_on_the_home_page(client, demo, logins, portal):
+    """DOC-10, DOC-13: the secretary publishes the finished 通知 from its page; it is on the home page."""
+    unfinished = await receive(demo, portal, "尚未办结的通知")
+    document_id = await finish(demo, portal, "关于开展安全生产大检查的通知")
+    await as_user(client, logins, "chenjing")
+    assert 'class="edoc-publish"' not in (await client.get(f"/edoc/{unfinished}")).text
+    assert (await post_form(client, f"/edoc/{unfinished}/publish", {})).status_code == 409
+    page = (await client.get(f"/edoc/{document_id}")).text
+    assert 'class="edoc-publish"' in page
+    without_csrf = await client.post(f"/edoc/{document_id}/publish")
+    assert without_csrf.status_code == 403
+    assert (await post_form(client, f"/edoc/{document_id}/publish", {})).status_code == 303
+    page = (await client.get(f"/edoc/{document_id}")).text
+    assert "Published on the home page on" in page and 'class="edoc-publish"' not in page
+    assert "关于开展安全生产大检查的通知" in (await client.get("/")).text
+    assert await Publication.count() == 1
+
+    await as_user(client, logins, "zhangwei")  # no edoc.publish, and never saw it
+    assert (await post_form(client, f"/edoc/{document_id}/publish", {})).status_code == 403
+    await as_user(client, logins, "lina")  # saw it (批办) but may not publish
+    refused = await post_form(client, f"/edoc/{document_id}/publish", {})
+    assert refused.status_code == 403 and "You may not publish documents." in refused.text
+
+
+async def test_a_classified_incoming_document_is_refused_with_the_reason(client, demo, logins, portal):
+    """DOC-12."""
+    document_id = await finish(demo, portal, "关于防汛物资储备的通知（秘密）", classification="secret")
+    await as_user(client, logins, "chenjing")
+    page = (await client.get(f"/edoc/{document_id}")).text
+    assert "is classified (涉密) and is never published" in page and 'class="edoc-publish"' not in page
+    refused = await post_form(client, f"/edoc/{document_id}/publish", {})
+    assert refused.status_code == 400 and "This document is classified (涉密) and is never published on the portal." in refused.text
+    assert await Publication.count() == 0
+    assert "关于防汛物资储备的通知" not in (await client.get("/")).text
