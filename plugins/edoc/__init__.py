@@ -20,12 +20,13 @@ def register_tables(portal):
 
 @hookimpl
 def register_routes(portal):
-    from plugins.edoc.attachment_routes import DRAFTER_RULES, attachment_routes
+    from plugins.edoc.attachment_routes import attachment_routes
     from plugins.edoc.bulletin_routes import BULLETIN_ROUTES
     from plugins.edoc.handling_routes import HANDLING_ROUTES
     from plugins.edoc.routes import ROUTES
+    from plugins.edoc.services import ATTACHMENT_RULES
 
-    return [*ROUTES, *attachment_routes(DRAFTER_RULES), *BULLETIN_ROUTES, *HANDLING_ROUTES]
+    return [*ROUTES, *attachment_routes(ATTACHMENT_RULES), *BULLETIN_ROUTES, *HANDLING_ROUTES]
 
 
 @hookimpl

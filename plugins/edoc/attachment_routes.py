@@ -17,30 +17,6 @@ from portal.web import current_user, login_required, portal_of, redirect, render
 
 # The upload limit plus room for the form's other fields and the multipart framing.
 BODY_LIMIT = attachments.MAX_BYTES + 64 * 1024
-# Roles that see every document of their unit in this stand-in (the office and the leaders).
-UNIT_READERS = frozenset({"office_head", "secretary", "leader", "director", "print_room"})
-
-
-async def _drafter(document_id: int) -> dict | None:
-    return await Document.select(Document.drafter, Document.status, Document.drafter.unit.as_alias("unit")).where(
-        Document.id == document_id).first()
-
-
-async def drafter_can_read(user: CurrentUser, document_id: int) -> bool:
-    """Stand-in until the flow's rules are wired: the drafter, the office and leaders of his unit."""
-    row = await _drafter(document_id)
-    if row is None:
-        return False
-    return user.is_admin or row["drafter"] == user.id or (bool(user.roles & UNIT_READERS) and row["unit"] == user.unit_id)
-
-
-async def drafter_can_edit(user: CurrentUser, document_id: int) -> bool:
-    """Stand-in: the drafter while the document is his draft."""
-    row = await _drafter(document_id)
-    return row is not None and (user.is_admin or (row["drafter"] == user.id and row["status"] == "draft"))
-
-
-DRAFTER_RULES = AccessRules(can_read=drafter_can_read, can_edit=drafter_can_edit)
 
 
 def attachment_routes(rules: AccessRules) -> list:

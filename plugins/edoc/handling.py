@@ -37,6 +37,24 @@ async def finish_handling(document_id: int, department_id: int) -> None:
             (Handling.document == document_id) & (Handling.department == department_id) & Handling.handled_at.is_null())
 
 
+async def withdraw_handling(document_id: int, department_id: int) -> None:
+    """The document was recalled before the department opened it: it never waited there."""
+    async with write_transaction():
+        await Handling.delete().where(
+            (Handling.document == document_id) & (Handling.department == department_id) & Handling.handled_at.is_null())
+
+
+async def reopen_handling(document_id: int, department_id: int) -> None:
+    """The department recalled the document it had sent back: its last handling is open again,
+    counted from when it first arrived."""
+    async with write_transaction():
+        last = await Handling.select(Handling.id).where(
+            (Handling.document == document_id) & (Handling.department == department_id)
+        ).order_by(Handling.id, ascending=False).first()
+        if last:
+            await Handling.update({Handling.handled_at: None}).where(Handling.id == last["id"])
+
+
 async def handling_records(unit_id: int | None = None, *, open_only: bool = False) -> list[tuple[dict, HandlingRecord]]:
     """Handling rows (of the departments of ``unit_id``, or all) with their report records."""
     query = Handling.select(

@@ -38,8 +38,9 @@ async def _page(request: Request, template: str, **context) -> Response:
     return await render(request, template, **labels(), **context)
 
 
-async def _error(request: Request, error: EdocError) -> Response:
-    return await _page(request, "edoc/error.html", status_code=error.status_code, message=error.message)
+async def _error(request: Request, error: EdocError, document_id: int | None = None) -> Response:
+    """The refusal with its reason; ``document_id`` links back to the document acted on."""
+    return await _page(request, "edoc/error.html", status_code=error.status_code, message=error.message, document_id=document_id)
 
 
 def _int(value) -> int | None:
@@ -146,7 +147,7 @@ async def opinion(request: Request, document_id: int) -> Response:
     try:
         await services.save_opinion(current_user(request), document_id, _int(data.get("task")) or 0, str(data.get("opinion", ""))[:5000])
     except EdocError as error:
-        return await _error(request, error)
+        return await _error(request, error, document_id)
     return redirect(f"/edoc/{document_id}")
 
 
@@ -158,7 +159,7 @@ async def act(request: Request, document_id: int) -> Response:
                            portal_of(request), reason=str(data.get("reason", ""))[:5000], return_to=_int(data.get("return_to", "")),
                            countersigner=_int(data.get("countersigner", "")), department=_int(data.get("department", "")))
     except EdocError as error:
-        return await _error(request, error)
+        return await _error(request, error, document_id)
     return redirect(f"/edoc/{document_id}")
 
 
@@ -168,7 +169,7 @@ async def take(request: Request, document_id: int) -> Response:
     try:
         await services.take(current_user(request), document_id, _int(data.get("task")) or 0, portal_of(request))
     except EdocError as error:
-        return await _error(request, error)
+        return await _error(request, error, document_id)
     return redirect(f"/edoc/{document_id}")
 
 
@@ -177,7 +178,16 @@ async def recall(request: Request, document_id: int) -> Response:
     try:
         await services.recall(current_user(request), document_id, portal_of(request))
     except EdocError as error:
-        return await _error(request, error)
+        return await _error(request, error, document_id)
+    return redirect(f"/edoc/{document_id}")
+
+
+@post("/{document_id:int}/publish", name="edoc:publish", guards=GUARDS)
+async def publish(request: Request, document_id: int) -> Response:
+    try:
+        await services.publish(current_user(request), document_id, portal_of(request))
+    except EdocError as error:
+        return await _error(request, error, document_id)
     return redirect(f"/edoc/{document_id}")
 
 
@@ -223,5 +233,5 @@ async def flow_update(request: Request, flow_id: int) -> Response:
     return redirect(f"/edoc/flows/{flow_id}")
 
 
-ROUTES = [index, done, new, create, document, print_history, edit, update, opinion, act, take, recall, flow_list, flow_adopt,
-          flow_page, flow_update]
+ROUTES = [index, done, new, create, document, print_history, edit, update, opinion, act, take, recall, publish, flow_list,
+          flow_adopt, flow_page, flow_update]

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from plugins.edoc import attachments, handling, numbering, publishing
 from plugins.edoc import organisation as org
+from plugins.edoc.attachments import AccessRules
+from plugins.edoc.display import when
 from plugins.edoc.flows import Step, flow_id_for, steps_of
+from plugins.edoc.parts_tables import Publication
 from plugins.edoc.tables import Document, Task
 from portal.db import write_transaction
 from portal.i18n import gettext as _
@@ -138,6 +142,25 @@ async def can_view(user, document: dict, scopes: list[org.RoleScope], task: dict
         (Task.assignee == user.id) | (Task.taken_by == user.id) | (Task.completed_by == user.id)))
 
 
+def drafting(user, task: dict | None) -> bool:
+    """The document is with its drafter at the first step: drafted, returned or recalled to him."""
+    return task is not None and task["position"] == 0 and task["assignee"] == user.id
+
+
+async def may_read_attachments(user, document_id: int) -> bool:
+    """DOC-5: whoever may see the document reads its attachments."""
+    document = await Document.select().where(Document.id == document_id).first()
+    return document is not None and await can_view(user, document, await org.scopes_of(user.id), await open_task(document_id))
+
+
+async def may_edit_attachments(user, document_id: int) -> bool:
+    """DOC-5: the drafter adds and replaces attachments while the document is with him."""
+    return drafting(user, await open_task(document_id))
+
+
+ATTACHMENT_RULES = AccessRules(can_read=may_read_attachments, can_edit=may_edit_attachments)
+
+
 def actions_of(step: Step, task: dict) -> list[str]:
     """What the holder of ``task`` may do: the step's actions, shaped by the countersign phase (DOC-6)."""
     if task["phase"] == "countersign":
@@ -203,7 +226,33 @@ async def document_view(user, document_id: int) -> dict:
     if document["direction"] != "incoming" and document["position"] == 0:
         view["explanation"] = await reviewer_explanation(document)
     view["handling_department"] = await org.department_name(document["handling_department"])
+    view["attachments"] = await attachments.attachments_of(document_id)
+    view["can_attach"] = drafting(user, task)
+    publication = await Publication.select(Publication.published_at).where(Publication.document == document_id).first()
+    view["published_at"] = when(publication["published_at"]) if publication else ""
+    view["can_publish"] = not publication and publishable(user, document)
+    view["classified"] = document["classification"] not in publishing.PUBLISHABLE
     return view
+
+
+def publishable(user, document: dict) -> bool:
+    """The office (edoc.publish) publishes an incoming document once it is finished (DOC-10, DOC-13)."""
+    return user.can("edoc.publish") and document["direction"] == "incoming" and document["status"] == "finished"
+
+
+async def publish(user, document_id: int, portal) -> int:
+    """Publish the document on the portal home page; a classified one is refused (DOC-12)."""
+    document = await load(document_id)
+    if not await can_view(user, document, await org.scopes_of(user.id), await open_task(document_id)):
+        raise NotYours(_("You may not see this document."))
+    if not user.can("edoc.publish"):
+        raise NotYours(_("You may not publish documents."))
+    if not publishable(user, document):
+        raise StateChanged(_("Only a finished incoming document can be published."))
+    try:
+        return await publishing.publish(portal, user, document)
+    except publishing.PublishRefused as refused:
+        raise Invalid(str(refused), {"classification": "classified"}) from None
 
 
 async def history(document_id: int) -> list[dict]:
@@ -359,6 +408,10 @@ async def act(user, document_id: int, task_id: int, action: str, portal, *, reas
                 raise Invalid(_("Give the reason for returning it."), {"reason": "length"})
         elif step.kind != "draft" and not task["opinion"].strip():
             raise Invalid(_("Save your opinion first: without it the step is not done."), {"opinion": "missing"})
+        if action != "return" and task["role"] == "office_head" and document["has_attachments"] \
+                and not await attachments.has_attachments(document_id):
+            raise Invalid(_("The document is marked as having attachments, but none is attached: return it to the drafter "
+                            "(退回) so that he attaches them."), {"attachments": "missing"})
         closed = {Task.completed_at: _now(), Task.completed_by: user.id, Task.action: action}
         if action == "return":
             closed.update({Task.opinion: reason, Task.opinion_at: _now()})
@@ -400,6 +453,8 @@ async def _dispatch(user, document: dict, steps: list[Step], step: Step, task: d
                 raise Invalid(_("Choose the department that handles it."), {"department": "missing"})
             await Document.update({Document.handling_department: department}).where(Document.id == document["id"])
             document = {**document, "handling_department": department}
+        if step.kind == "handle":
+            await handling.finish_handling(document["id"], document["handling_department"])
         if step.kind == "draft" and document["direction"] != "incoming":
             user_id, _rule = await department_reviewer(document["drafter"], document["unit"], document["department"])
             if user_id is None:
@@ -409,15 +464,7 @@ async def _dispatch(user, document: dict, steps: list[Step], step: Step, task: d
 
 async def _register_number(document: dict) -> str:
     """The print room's registration (文印室登记编号): the next number of the unit's sequence for
-    the year (DOC-11). The one call site of edoc-parts' numbering service; until the lead merges
-    it in, a provisional number made of the document's id."""
-    try:
-        from plugins.edoc import numbering
-    except ImportError:  # before the merge with edoc-parts: the lead removes this branch
-        from portal.accounts.tables import Unit
-
-        unit = await Unit.select(Unit.document_prefix).where(Unit.id == document["unit"]).first()
-        return f"{unit['document_prefix']}〔{today().year}〕{document['id']}号"
+    the year (DOC-11). Called inside the acting transaction, so a refused step gives it back."""
     return await numbering.next_number(document["unit"], today().year)
 
 
@@ -453,6 +500,8 @@ async def _enter(document: dict, steps: list[Step], position: int, sender: dict)
     else:
         department = {"office": await org.office_of(document["unit"]), "handling": document["handling_department"]}.get(step.scope)
         await _to_role(document, sender, step, "", step.role, department, position=position)
+        if step.kind == "handle":
+            await handling.start_handling(document["id"], department)  # the deadline counts from now (DOC-10)
 
 
 async def _to_role(document: dict, sender: dict, step: Step, phase: str, role: str, department: int | None,
@@ -518,6 +567,11 @@ async def recall(user, document_id: int, portal) -> None:
         if not rows:
             raise StateChanged(_("The receiver has already opened it: it can no longer be recalled."))
         previous = await Task.select().where(Task.id == task["sent_from"]).first()
+        department = document["handling_department"]
+        if steps[task["position"]].kind == "handle":
+            await handling.withdraw_handling(document_id, department)
+        elif steps[previous["position"]].kind == "handle":
+            await handling.reopen_handling(document_id, department)
         await Task.insert(Task(document=document_id, position=previous["position"], phase=previous["phase"],
                                step_name=previous["step_name"], assignee=user.id, opinion=previous["opinion"],
                                opinion_at=previous["opinion_at"], opened_at=_now(), sent_from=task["id"]))

@@ -1,5 +1,6 @@
-"""Official documents in Chromium (DOC-1, DOC-3, DOC-4, DOC-6, DOC-7, DOC-9): zhangwei drafts a 请示
-and every actor of the upward flow logs in and takes it to sending; a countersign; a recall.
+"""Official documents in Chromium (DOC-1, DOC-3 … DOC-10, DOC-13): zhangwei drafts a 请示 and every
+actor of the upward flow logs in and takes it to sending; a countersign; a recall; an incoming 通知
+with an attachment through every leader to a department and back, published on the home page.
 
 Runs on its own server (``edoc_server``), so every demo account's TOTP code is free there; each
 account logs in once for the module and keeps its page.
@@ -129,3 +130,54 @@ def test_a_document_is_recalled_before_it_is_opened_and_not_after(pages):
     zhangwei.goto(path)
     assert zhangwei.get_by_role("button", name="Recall").count() == 0
     assert "With 李娜" in zhangwei.inner_text(".edoc-holder")
+
+
+def test_an_incoming_notice_goes_through_every_leader_to_a_department_and_is_published(pages, tmp_path):
+    """DOC-8: 秘书登记 → 办公室主任拟办 → 秘书 → every leader → 秘书 → 办理部门批办 → 秘书 → 结束; with its
+    attachment (DOC-5), timed at the department (DOC-10), then published on the home page (DOC-13)."""
+    title = "关于开展安全生产大检查的通知"
+    chenjing = pages["chenjing"]
+    chenjing.goto("/edoc/new?incoming=1")
+    chenjing.select_option("#doc_type", "通知")
+    chenjing.fill("#source", "济南市人民政府")
+    chenjing.fill("#title", title)
+    chenjing.fill("#body", "各县区人民政府：\n\n请于本月底前完成安全生产大检查。")
+    chenjing.check("input[name=has_attachments]")
+    _submit(chenjing, chenjing.locator("form.edoc-draft button[type=submit]"))
+    path = chenjing.url.removeprefix(chenjing.url.split("/edoc/")[0])
+    checklist = tmp_path / "检查表.xlsx"
+    checklist.write_bytes(b"checklist")
+    chenjing.set_input_files("#attachment-file", str(checklist))
+    _submit(chenjing, chenjing.get_by_role("button", name="Upload"))
+    chenjing.goto(path)
+    assert "检查表.xlsx" in chenjing.inner_text(".edoc-attachments")
+    _submit(chenjing, chenjing.get_by_role("button", name="Submit"))
+
+    act(pages["wangfang"], path, "拟请各位领导阅示，农业农村局办理。", "Approve and pass on")
+    act(chenjing, path, "呈领导阅。", "Approve and pass on")
+    act(pages["liuyang"], path, "已阅。", "Approve and pass on")
+    assert "检查表.xlsx" in pages["liuyang"].inner_text(".edoc-attachments")  # every reader sees the attachment
+    act(pages["zhaolei"], path, "已阅，请农业农村局办理。", "Approve and pass on")
+    chenjing.goto(path)
+    chenjing.fill("#opinion", "请农业农村局办理。")
+    _submit(chenjing, chenjing.get_by_role("button", name="Save opinion"))
+    chenjing.select_option("#department", label="农业农村局")
+    _submit(chenjing, chenjing.get_by_role("button", name="Approve and pass on"))
+
+    lina = pages["lina"]
+    lina.goto("/edoc")
+    assert title in lina.inner_text("main")
+    act(lina, path, "批办：请张伟落实。", "Approve and pass on")
+    chenjing.goto("/edoc/timeliness")
+    assert "农业农村局" in chenjing.inner_text("table.timeliness")
+    act(chenjing, path, "办结。", "Approve and pass on")
+    assert "Finished" in chenjing.inner_text(".edoc-status")
+    history = chenjing.inner_text(".edoc-history")
+    for name in ("王芳", "刘洋", "赵磊", "李娜", "批办：请张伟落实。"):
+        assert name in history
+
+    _submit(chenjing, chenjing.get_by_role("button", name="Publish on the home page"))
+    assert "Published on the home page on" in chenjing.inner_text("main")
+    zhangwei = pages["zhangwei"]
+    zhangwei.goto("/")
+    assert title in zhangwei.inner_text("main")

@@ -10,8 +10,6 @@ Runs on its own server so the demo accounts' TOTP codes are free there.
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -20,16 +18,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def server(start_live_server):
     return start_live_server("edoc-parts")
-
-
-def _draft_of(server, username: str, title: str) -> int:
-    """A draft of ``username`` (drafting has its own pages and tests; here it is only the owner
-    of the attachments)."""
-    with sqlite3.connect(server.data_dir / "portal.sqlite3") as db:
-        (user_id,) = db.execute("SELECT id FROM core_user WHERE username = ?", (username,)).fetchone()
-        cursor = db.execute("INSERT INTO edoc_document (title, direction, status, drafter, created_at) "
-                            "VALUES (?, 'upward', 'draft', ?, CURRENT_TIMESTAMP)", (title, user_id))
-        return cursor.lastrowid
 
 
 def test_a_notice_and_work_news_appear_on_the_home_page(server, new_page, demo_accounts, e2e):
@@ -62,10 +50,12 @@ def test_a_notice_and_work_news_appear_on_the_home_page(server, new_page, demo_a
 
 
 def test_attachments_are_versioned_and_the_body_is_refused(server, new_page, demo_accounts, e2e, tmp_path):
-    document = _draft_of(server, e2e.ACCOUNT_OF["edoc_parts_drafter"], "关于申请秋粮烘干设备补助资金的请示")
     page = new_page(server, locale="zh-CN")
     e2e.log_in(page, demo_accounts[e2e.ACCOUNT_OF["edoc_parts_drafter"]])
-    page.goto(f"/edoc/documents/{document}/attachments")
+    page.goto("/edoc/new")  # her draft: she changes its attachments while it is with her
+    page.fill("#title", "关于申请秋粮烘干设备补助资金的请示")
+    e2e.submit(page, "form.edoc-draft")
+    page.get_by_role("link", name="附件的所有版本").click()
 
     body = tmp_path / "关于申请秋粮烘干设备补助资金的请示.docx"
     body.write_bytes(b"the body")

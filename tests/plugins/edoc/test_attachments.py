@@ -6,7 +6,8 @@ from urllib.parse import quote
 import pytest
 
 from plugins.edoc import attachments
-from plugins.edoc.tables import Document
+from plugins.edoc import services
+from plugins.edoc.services import DraftForm
 from portal.accounts.services import UnitForm, create_department, create_unit
 from portal.api import CurrentUser
 from portal.testing import login_as, post_form
@@ -28,13 +29,13 @@ async def drafter(org, make_user):
 
 
 @pytest.fixture
-async def document(drafter):
-    rows = await Document.insert(Document(title=TITLE, direction="upward", drafter=drafter.id)).returning(Document.id)
-    return rows[0]["id"]
+async def document(app, org, drafter):
+    """A draft with its drafter, at the first step of the upward flow."""
+    return await services.create_draft(as_current(drafter, *org), DraftForm("请示", "upward", TITLE), app.state.portal)
 
 
-def as_current(user, unit=None) -> CurrentUser:
-    return CurrentUser(user.id, user.username, user.username, "", unit, None, frozenset(user.roles), frozenset(), "zh_CN", "")
+def as_current(user, unit=None, department=None) -> CurrentUser:
+    return CurrentUser(user.id, user.username, user.username, "", unit, department, frozenset(user.roles), frozenset(), "zh_CN", "")
 
 
 async def upload(client, url, name, data, *, is_body=False):
@@ -152,14 +153,22 @@ async def test_others_can_neither_see_nor_change_the_attachments(client, org, dr
     assert len(listed["versions"]) == 1
 
 
-async def test_the_office_reads_but_does_not_change_a_draft(client, org, drafter, document, make_user, tmp_path):
-    unit, _department = org
+async def test_the_reviewer_reads_but_the_drafter_no_longer_changes_a_submitted_document(app, client, org, drafter, document,
+                                                                                         make_user, tmp_path):
+    """The flow's rules: whoever sees the document reads; the drafter edits only while it is with him."""
+    unit, department = org
     await attachments.add_attachment(tmp_path, as_current(drafter), document, "资金测算表.xlsx", "", b"x")
-    secretary = await make_user("secretary", roles=["secretary", "staff"], unit_id=unit)
-    await login_as(client, secretary)
+    head = await make_user("head", roles=["department_head", "staff"], unit_id=unit, department_id=department)
+    task = await services.open_task(document)
+    await services.act(as_current(drafter, unit, department), document, task["id"], "approve", app.state.portal)
+    await login_as(client, head)
     page = await client.get(f"/edoc/documents/{document}/attachments")
     assert page.status_code == 200 and "资金测算表.xlsx" in page.text and 'type="file"' not in page.text
     assert (await upload(client, f"/edoc/documents/{document}/attachments", "x.xlsx", b"x")).status_code == 403
+    client.cookies.clear()
+    await login_as(client, drafter)
+    assert (await upload(client, f"/edoc/documents/{document}/attachments", "y.xlsx", b"y")).status_code == 403
+    assert len(await attachments.attachments_of(document)) == 1
 
 
 async def test_an_upload_without_the_csrf_token_is_refused(client, drafter, document):
