@@ -109,7 +109,7 @@ def test_a_user_refused_by_network_address(admin, new_page, server, demo_account
     with admin.expect_navigation():
         admin.locator("#user-rows a", has_text=account["username"]).first.click()
     with admin.expect_navigation():
-        admin.locator("main a[href$='/logins']").click()
+        admin.locator("main a[href^='/admin/users/'][href$='/logins']").click()
     assert "Refused by a login rule: network address not allowed" in admin.locator("#login-records").inner_text()
 
 
