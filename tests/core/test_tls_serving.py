@@ -178,7 +178,14 @@ def test_portal_serve_https_port_picks_up_a_certificate_installed_by_another_pro
             except OSError:
                 assert process.poll() is None and time.monotonic() < deadline, Path(tmp_path / "serve.log").read_text()
                 time.sleep(0.2)
-        assert https_fingerprint(https_port) == fingerprint_of(first.fingerprint)
+        while True:  # the HTTPS listener starts after the HTTP one
+            try:
+                seen = https_fingerprint(https_port)
+                break
+            except ConnectionRefusedError:
+                assert process.poll() is None and time.monotonic() < deadline, Path(tmp_path / "serve.log").read_text()
+                time.sleep(0.2)
+        assert seen == fingerprint_of(first.fingerprint)
         store.install(second.chain_pem(), second.key_pem(), inspect(second.chain_pem(), second.key_pem()), uploaded_by="root")
         time.sleep(1.2)  # the server looks at the state file at most once a second
         assert https_fingerprint(https_port) == fingerprint_of(second.fingerprint)
