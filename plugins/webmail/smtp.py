@@ -13,7 +13,9 @@ import logging
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from plugins.webmail.services import deliver_to_inboxes, find_mailbox, local_domains
+from plugins.webmail.blobs import blob_store
+from plugins.webmail.mime import parse_message
+from plugins.webmail.services import Copy, Recipient, announce, find_recipients, local_domains, store_copies
 
 log = logging.getLogger("portal.webmail.smtp")
 DEFAULT_MAX_MESSAGE = 25 * 1024 * 1024
@@ -23,28 +25,99 @@ MAX_RECIPIENTS = 100
 class InboundHandler:
     def __init__(self, portal):
         self.portal = portal
+        self.commits = GroupCommit(portal)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list) -> str:
         address = address.strip().lower()
-        _, _, domain = address.rpartition("@")
-        if domain not in await local_domains():
-            return "550 5.7.1 Relaying denied: not a domain of this portal"
+        found = (await find_recipients([address])).get(address)
+        if found is None:
+            if address.rpartition("@")[2] not in await local_domains():
+                return "550 5.7.1 Relaying denied: not a domain of this portal"
+            return "550 5.1.1 No such user here"
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
-        if await find_mailbox(address) is None:
-            return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
+        _recipients(envelope)[address] = found
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
+        # The mailboxes found at RCPT: a message in the middle of its SMTP dialogue is not looked up again.
+        mailboxes = {r.mailbox_id: r for r in (_recipients(envelope)[a] for a in envelope.rcpt_tos)}
         try:
-            mailboxes = [(await find_mailbox(address))["id"] for address in envelope.rcpt_tos]
-            await deliver_to_inboxes(self.portal, _with_trace(raw, session, envelope), sorted(set(mailboxes)))
+            await self.commits.store(_with_trace(raw, session, envelope), sorted(mailboxes))
         except Exception:
             log.exception("could not store a message from %s", envelope.mail_from)
             return "451 4.3.0 Could not store the message now; please try again later"
         return "250 OK: stored"
+
+
+def _recipients(envelope: Envelope) -> dict[str, Recipient]:
+    """The mailbox of each accepted recipient of this envelope, by address."""
+    if not hasattr(envelope, "portal_recipients"):
+        envelope.portal_recipients = {}
+    return envelope.portal_recipients
+
+
+class GroupCommit:
+    """Messages arriving together share a transaction (group commit): while one commit runs, the
+    messages that come in wait and go in the next one, so the database's flush is paid once per
+    group instead of once per message. Each sender still hears 250 only after the commit of his
+    own message, and a message that fails alone answers 451 alone."""
+
+    def __init__(self, portal):
+        self.portal = portal
+        self.waiting: list[tuple[list[Copy], asyncio.Future]] = []
+        self.flushing: asyncio.Task | None = None
+
+    async def store(self, raw: bytes, mailbox_ids: list[int]) -> None:
+        parsed = parse_message(raw)
+        # The blob is written and fsynced before any row points at it, off the event loop.
+        sha = await asyncio.to_thread(blob_store(self.portal).put, raw)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append(([Copy(parsed, m, sha, len(raw)) for m in mailbox_ids], future))
+        if self.flushing is None:
+            self.flushing = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        try:
+            while self.waiting:
+                group, self.waiting = self.waiting, []
+                try:
+                    await self._commit(group)
+                finally:
+                    for _copies, future in group:  # still open only if the flush itself was cancelled
+                        _settle(future, RuntimeError("the server stopped before storing the message"))
+        finally:
+            self.flushing = None
+
+    async def _commit(self, group: list[tuple[list[Copy], asyncio.Future]]) -> None:
+        try:
+            stored = await store_copies([copy for copies, _ in group for copy in copies])
+        except Exception as error:
+            if len(group) == 1:
+                _settle(group[0][1], error)
+                return
+            # Someone's message broke the shared transaction: each goes again on his own.
+            for item in group:
+                await self._commit([item])
+            return
+        position = 0
+        for copies, future in group:
+            mine = stored[position:position + len(copies)]
+            position += len(copies)
+            announce(self.portal, [(copy.parsed, item) for copy, item in zip(copies, mine)])
+            _settle(future)
+
+
+def _settle(future: asyncio.Future, error: Exception | None = None) -> None:
+    if future.done():  # settled already, or the sender hung up
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 def _with_trace(raw: bytes, session: Session, envelope: Envelope) -> bytes:
@@ -59,6 +132,9 @@ async def start_smtp_server(portal, host: str, port: int) -> asyncio.AbstractSer
     handler = InboundHandler(portal)
     hostname = settings.get("hostname", "portal.localdomain")
     loop = asyncio.get_running_loop()
+    # aiosmtpd logs every command of every connection at INFO: a dozen records per message cost
+    # more than storing it. Warnings and errors still show.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     # hostname= avoids aiosmtpd's FQDN lookup on every connection (a quarter of its throughput).
     return await loop.create_server(
         lambda: SMTP(handler, hostname=hostname, data_size_limit=limit, enable_SMTPUTF8=True, decode_data=False,
