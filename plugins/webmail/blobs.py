@@ -50,15 +50,21 @@ class BlobStore:
     def put_many(self, items: list[bytes]) -> list[str]:
         """``put`` each of ``items``, several at a time; their ids in the same order."""
         unique = list(dict.fromkeys(items))
-        if len(unique) > 1:
-            with ThreadPoolExecutor(max_workers=min(PARALLEL_FLUSHES, len(unique))) as pool:
-                ids = dict(zip(unique, pool.map(self.put, unique)))
-        else:
-            ids = {data: self.put(data) for data in unique}
+        ids = dict(zip(unique, _writers().map(self.put, unique) if len(unique) > 1 else map(self.put, unique)))
         return [ids[data] for data in items]
 
     def get(self, sha: str) -> bytes:
         return self.path(sha).read_bytes()
+
+
+_pool: list[ThreadPoolExecutor] = []
+
+
+def _writers() -> ThreadPoolExecutor:
+    """The threads that write blobs, started on first use and kept."""
+    if not _pool:
+        _pool.append(ThreadPoolExecutor(max_workers=PARALLEL_FLUSHES, thread_name_prefix="blob-writer"))
+    return _pool[0]
 
 
 def blob_store(portal) -> BlobStore:

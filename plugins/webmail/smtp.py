@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from plugins.webmail.blobs import blob_store
-from plugins.webmail.mime import parse_message
+from plugins.webmail.mime import ParsedMessage, parse_message
 from plugins.webmail.services import Copy, Recipient, announce, find_recipients, local_domains, store_copies
 
 log = logging.getLogger("portal.webmail.smtp")
@@ -59,23 +60,29 @@ def _recipients(envelope: Envelope) -> dict[str, Recipient]:
     return envelope.portal_recipients
 
 
+@dataclass(frozen=True)
+class _Incoming:
+    raw: bytes
+    parsed: ParsedMessage
+    mailbox_ids: list[int]
+
+
 class GroupCommit:
-    """Messages arriving together share a transaction (group commit): while one commit runs, the
-    messages that come in wait and go in the next one, so the database's flush is paid once per
-    group instead of once per message. Each sender still hears 250 only after the commit of his
-    own message, and a message that fails alone answers 451 alone."""
+    """Messages arriving together are stored together (group commit): while one group is being
+    stored, the messages that come in wait and form the next, so the database's flush (and the
+    hand-over of the blobs to the threads that write them) is paid once per group instead of
+    once per message. A group's blobs are on disk before its rows are written. Each sender
+    still hears 250 only after his own message is committed, and a message that fails alone
+    answers 451 alone."""
 
     def __init__(self, portal):
         self.portal = portal
-        self.waiting: list[tuple[list[Copy], asyncio.Future]] = []
+        self.waiting: list[tuple[_Incoming, asyncio.Future]] = []
         self.flushing: asyncio.Task | None = None
 
     async def store(self, raw: bytes, mailbox_ids: list[int]) -> None:
-        parsed = parse_message(raw)
-        # The blob is written and fsynced before any row points at it, off the event loop.
-        sha = await asyncio.to_thread(blob_store(self.portal).put, raw)
         future = asyncio.get_running_loop().create_future()
-        self.waiting.append(([Copy(parsed, m, sha, len(raw)) for m in mailbox_ids], future))
+        self.waiting.append((_Incoming(raw, parse_message(raw), mailbox_ids), future))
         if self.flushing is None:
             self.flushing = asyncio.create_task(self._flush())
         await future
@@ -87,27 +94,29 @@ class GroupCommit:
                 try:
                     await self._commit(group)
                 finally:
-                    for _copies, future in group:  # still open only if the flush itself was cancelled
+                    for _incoming, future in group:  # still open only if the flush itself was cancelled
                         _settle(future, RuntimeError("the server stopped before storing the message"))
         finally:
             self.flushing = None
 
-    async def _commit(self, group: list[tuple[list[Copy], asyncio.Future]]) -> None:
+    async def _commit(self, group: list[tuple[_Incoming, asyncio.Future]]) -> None:
         try:
-            stored = await store_copies([copy for copies, _ in group for copy in copies])
+            shas = await asyncio.to_thread(blob_store(self.portal).put_many, [incoming.raw for incoming, _ in group])
+            copies = [[Copy(incoming.parsed, m, sha, len(incoming.raw)) for m in incoming.mailbox_ids]
+                      for (incoming, _), sha in zip(group, shas)]
+            stored = await store_copies([copy for mine in copies for copy in mine])
         except Exception as error:
             if len(group) == 1:
                 _settle(group[0][1], error)
                 return
-            # Someone's message broke the shared transaction: each goes again on his own.
+            # Someone's message broke the group: each goes again on his own.
             for item in group:
                 await self._commit([item])
             return
         position = 0
-        for copies, future in group:
-            mine = stored[position:position + len(copies)]
-            position += len(copies)
-            announce(self.portal, [(copy.parsed, item) for copy, item in zip(copies, mine)])
+        for mine, (_incoming, future) in zip(copies, group):
+            announce(self.portal, [(copy.parsed, item) for copy, item in zip(mine, stored[position:position + len(mine)])])
+            position += len(mine)
             _settle(future)
 
 
