@@ -118,8 +118,10 @@ async def _read_form(request: Request) -> tuple[dict[str, Any], sending.Draft, s
     picked = [str(p) for p in form.getall("pick")] if "pick" in form else []
     action = str(form.get("action", "send"))
     to = _addresses(form, "to")
+    chosen = {a.lower() for a in to}
     for address in picked:
-        if address.lower() not in (a.lower() for a in to):
+        if address.lower() not in chosen:
+            chosen.add(address.lower())
             to.append(address)
     files = []
     for item in form.getall("attachments") if "attachments" in form else []:

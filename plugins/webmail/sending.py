@@ -98,9 +98,11 @@ def split_addresses(text: str) -> list[str]:
     lines (also full-width ，；), with or without a name (``张伟 <zw@x.gov.example>``)."""
     text = re.sub(r"[;；，\n\r]", ",", text or "")
     found: list[str] = []
+    seen: set[str] = set()  # a mass send pastes a thousand addresses
     for name, address in email.utils.getaddresses([text]):
         value = (address or name).strip().strip("<>").strip()
-        if value and value.lower() not in (a.lower() for a in found):
+        if value and value.lower() not in seen:
+            seen.add(value.lower())
             found.append(value)
     # getaddresses drops what it cannot read; keep raw leftovers so they are reported, not lost.
     for piece in (p.strip() for p in text.split(",")):
