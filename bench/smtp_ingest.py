@@ -114,17 +114,18 @@ async def send_aiosmtplib(port: int, to: str, message: bytes) -> None:
     await aiosmtplib.send(message, sender="bench@example.org", recipients=[to], hostname="127.0.0.1", port=port, timeout=30)
 
 
-async def blast(port: int, recipients: list[str], numbers: range, concurrency: int, client: str) -> int:
-    """Send messages ``numbers`` with ``concurrency`` connections at a time; returns how many failed."""
+async def blast(port: int, messages: list[tuple[str, bytes]], concurrency: int, client: str) -> int:
+    """Send (recipient, message) pairs with ``concurrency`` connections at a time; returns how
+    many failed."""
     send = send_raw if client == "raw" else send_aiosmtplib
-    messages = iter([(n, ten_kb_message(recipients[n % len(recipients)], n)) for n in numbers])
+    queue = iter(messages)
     errors = 0
 
     async def sender() -> None:
         nonlocal errors
-        for n, message in messages:
+        for to, message in queue:
             try:
-                await send(port, recipients[n % len(recipients)], message)
+                await send(port, to, message)
             except Exception:
                 errors += 1
 
@@ -134,12 +135,14 @@ async def blast(port: int, recipients: list[str], numbers: range, concurrency: i
 
 def client_process(args: list[str]) -> None:
     """``--client-process PORT FIRST COUNT CONCURRENCY CLIENT RECIPIENTS``: one client process;
-    it prepares its messages, says "ready", waits for "go" and prints how many failed."""
+    it builds its messages, says "ready", waits for "go" and prints how many failed."""
     port, first, count, concurrency, client, recipients = args
-    numbers = range(int(first), int(first) + int(count))
+    addresses = json.loads(recipients)
+    messages = [(addresses[n % len(addresses)], ten_kb_message(addresses[n % len(addresses)], n))
+                for n in range(int(first), int(first) + int(count))]
     print("ready", flush=True)
     sys.stdin.readline()
-    print(asyncio.run(blast(int(port), json.loads(recipients), numbers, int(concurrency), client)), flush=True)
+    print(asyncio.run(blast(int(port), messages, int(concurrency), client)), flush=True)
 
 
 def steady_store(root: Path) -> None:

@@ -9,6 +9,7 @@ answers 451, so the sender keeps the message and tries again: nothing is accepte
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass
 
@@ -173,6 +174,10 @@ async def start_service(portal):
 async def smtpd_command(portal, args) -> int:
     """`portal smtpd --host --port`: the SMTP server alone."""
     server = await start_smtp_server(portal, args.host, args.port)
+    # What is loaded by now lives as long as the process: frozen out of the garbage collector's
+    # sight, it is not traversed again and again while mail flows (~0.07 ms a message).
+    gc.collect()
+    gc.freeze()
     print(f"SMTP listening on {args.host}:{args.port}")
     async with server:
         await server.serve_forever()
