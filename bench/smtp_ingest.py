@@ -6,11 +6,14 @@ Measures in one run, with the same client load:
 Target (../shared/PERFORMANCE.md): portal ≥ 0.5 × the reference (moonshot 0.7 ×).
 
 The client is a bare asyncio SMTP dialogue (EHLO, MAIL, RCPT, DATA, QUIT, every reply read and
-checked), in one or more processes: aiosmtplib costs so much per message that it, not the
-server, set the reference's figure (about 300 msg/s against about 1,000 with this client on
-the same machine). ``--client aiosmtplib`` measures with it all the same. Each server's CPU time
-per message is printed too, of all its threads and of its event loop's thread: unlike messages
-per second it hardly moves with the machine's load, and the loop thread's bounds the rate.
+checked), its messages built before the clock starts, in one or more processes: aiosmtplib
+costs so much per message that it, not the server, set the reference's figure (about 400
+msg/s against about 1,500 with this client on a quiet machine here). ``--client aiosmtplib``
+measures with it all the same. Each server's CPU time per message is printed too, of all its
+threads and of its event loop's thread: unlike messages per second it hardly moves with the
+machine's load, and the loop thread's bounds what a single process can do. The portal's rate
+at a fixed number of connections also depends on how long the disk takes to flush: each
+message waits for its blob's (file, then directory) and its group's database commit.
 Run: ``python bench/smtp_ingest.py [--messages 2000] [--concurrency 16] [--processes 1]``.
 """
 
