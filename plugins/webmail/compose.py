@@ -19,7 +19,7 @@ from plugins.webmail.blobs import blob_store
 from plugins.webmail.mime import parse_message
 from plugins.webmail.services import get_message, mailbox_of
 from portal.i18n import gettext as _
-from portal.web import current_user, is_htmx, permission_required, portal_of, rate_limited, redirect, render
+from portal.web import current_user, permission_required, portal_of, rate_limited, redirect, render
 
 GUARDS = [permission_required("webmail.use")]
 
@@ -130,8 +130,10 @@ async def _read_form(request: Request) -> tuple[dict[str, Any], sending.Draft, s
     picked = [str(p) for p in form.getall("pick")] if "pick" in form else []
     action = str(form.get("action", "send"))
     to = _addresses(form, "to")
+    chosen = {a.lower() for a in to}
     for address in picked:
-        if address.lower() not in (a.lower() for a in to):
+        if address.lower() not in chosen:
+            chosen.add(address.lower())
             to.append(address)
     files = []
     for item in form.getall("attachments") if "attachments" in form else []:

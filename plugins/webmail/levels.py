@@ -25,7 +25,7 @@ MB = 1024 * 1024
 # the feature when it arrives (``Limits.allows``).
 FEATURES = ("external_sending", "mass_send", "recall", "burn_after_reading", "delegation", "collect_send_for")
 MAX_QUOTA_MB = 1024 * 1024  # 1 TB
-MAX_RECIPIENTS_LIMIT = 1000
+MAX_RECIPIENTS_LIMIT = 2000  # sending.MAX_RECIPIENTS
 CACHE_SECONDS = 5.0
 
 
@@ -55,7 +55,7 @@ class Limits:
         return feature in self.features
 
 
-BUILT_IN = Limits(None, "", 2 * 1024 * MB, 25 * MB, 100, frozenset(FEATURES))
+BUILT_IN = Limits(None, "", 2 * 1024 * MB, 25 * MB, MAX_RECIPIENTS_LIMIT, frozenset(FEATURES))
 
 
 def _limits(row: dict) -> Limits:

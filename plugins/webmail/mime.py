@@ -154,10 +154,16 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,60})\?([bBqQ])\?([^?]*?)\?=")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# Every byte that is not a base64 digit: dropped before decoding (line ends, padding, garbage).
+_NOT_BASE64 = bytes(set(range(256)) - set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
+
+
 def _decode_word_bytes(encoding: str, payload: str) -> bytes:
     if encoding in "bB":
-        data = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-        data = data[: len(data) - len(data) % 4] if len(data) % 4 == 1 else data + "=" * (-len(data) % 4)
+        # Characters beyond ASCII are no base64 digits either; bytes.translate is what makes
+        # decoding a message's base64 body cheap (a regular expression took a tenth of a parse).
+        data = payload.encode("ascii", errors="ignore").translate(None, _NOT_BASE64)
+        data = data[: len(data) - len(data) % 4] if len(data) % 4 == 1 else data + b"=" * (-len(data) % 4)
         try:
             return binascii.a2b_base64(data)
         except (binascii.Error, ValueError):

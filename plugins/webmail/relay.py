@@ -29,7 +29,7 @@ import aiosmtplib
 
 from plugins.webmail.blobs import blob_store
 from plugins.webmail.mime import parse_message
-from plugins.webmail.services import deliver_to_inboxes, find_mailbox
+from plugins.webmail.services import deliver_to_inboxes, find_recipients
 from plugins.webmail.tables import Delivery, Mailbox, Outgoing
 from portal.jobs import RetryLater, TaskHandler
 
@@ -94,12 +94,13 @@ async def run(portal, payload: dict) -> None:
     raw = blob_store(portal).get(delivery["blob_sha"])
 
     if delivery["internal"]:
-        mailbox = await find_mailbox(delivery["recipient"])
-        if mailbox is None:
+        recipient = (await find_recipients([delivery["recipient"]])).get(delivery["recipient"].lower())
+        if recipient is None:
             await _set(delivery["id"], "failed", "no such user")
             return
+        mailbox_id = recipient.mailbox_id
         try:
-            await deliver_to_inboxes(portal, raw, [mailbox["id"]], delivery_ids={mailbox["id"]: delivery["id"]})
+            await deliver_to_inboxes(portal, raw, [mailbox_id], delivery_ids={mailbox_id: delivery["id"]})
         except Exception as error:  # noqa: BLE001
             await _defer(delivery["id"], str(error), waiting)
         await _set(delivery["id"], "delivered")

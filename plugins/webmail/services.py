@@ -5,14 +5,17 @@ Handlers and the SMTP server call these; tests call them without HTTP or SMTP.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from piccolo.columns.combination import WhereRaw
 
 from plugins.webmail.blobs import blob_store
 from plugins.webmail.levels import default_quota
+from plugins.webmail.mime import ParsedMessage, parse_message
 from plugins.webmail.tables import Delivery, Folder, Mailbox, Message
 from portal.accounts.tables import Unit, User
 from portal.api import CurrentUser
@@ -74,21 +77,123 @@ async def ensure_mailbox(user_id: int) -> dict:
     return mailbox
 
 
-async def find_mailbox(address: str) -> dict | None:
-    """The mailbox of a local address; an account's mailbox is provisioned on first mail."""
-    address = address.strip().lower()
-    mailbox = await Mailbox.select().where(Mailbox.address == address).first()
-    if mailbox is not None:
-        return mailbox
-    local, _, domain = address.rpartition("@")
-    if not local or domain not in await local_domains():
-        return None
-    user = await User.select(User.id, User.username, User.email, User.unit).where(
-        (User.username == local) & (User.active == True)  # noqa: E712
-    ).first()
-    if user is None or await address_for(user) != address:
-        return None
-    return await ensure_mailbox(user["id"])
+@dataclass(frozen=True)
+class Recipient:
+    """A local address that takes mail: its mailbox, the mailbox's owner, and what the mailbox's
+    service level (MAIL-12) allows: its quota and used space, its level."""
+
+    mailbox_id: int
+    owner_id: int
+    address: str = ""
+    used_bytes: int = 0
+    quota_bytes: int = 0
+    level_id: int | None = None
+
+    def has_room(self, size: int) -> bool:
+        return self.used_bytes + size <= self.quota_bytes
+
+    def as_mailbox(self) -> dict:
+        """The fields of a mailbox row that ``levels`` reads."""
+        return {"id": self.mailbox_id, "address": self.address, "used_bytes": self.used_bytes,
+                "quota_bytes": self.quota_bytes, "level": self.level_id}
+
+
+async def find_recipients(addresses) -> dict[str, Recipient]:
+    """The mailboxes that take mail for ``addresses``, by address (lower case): local addresses
+    of active accounts only, so an unknown or deactivated account is absent (550 at RCPT).
+    Nothing is cached: one query per domain when every account has its mailbox already; an
+    account's mailbox is provisioned on its first mail."""
+    by_domain: dict[str, list[str]] = {}
+    for address in sorted({a.strip().lower() for a in addresses}):
+        local, _, domain = address.rpartition("@")
+        if local:
+            by_domain.setdefault(domain, []).append(address)
+    found: dict[str, Recipient] = {}
+    for domain, group in by_domain.items():
+        found.update(await _active_mailboxes(domain, group))
+    missing = [a for group in by_domain.values() for a in group if a not in found]
+    if missing:
+        domains = await local_domains()
+        missing = [a for a in missing if a.rpartition("@")[2] in domains]
+    if missing:
+        found.update(await _provision(missing))
+    return found
+
+
+async def _active_mailboxes(domain: str, addresses: list[str]) -> dict[str, Recipient]:
+    """The mailboxes of ``addresses`` (all at ``domain``) whose owner is active, if ``domain``
+    is a unit's mail domain."""
+    found: dict[str, Recipient] = {}
+    for chunk in in_chunks(addresses, 500):
+        rows = await Mailbox.raw(
+            "SELECT m.id, m.owner, m.address, m.used_bytes, m.quota_bytes, m.level FROM webmail_mailbox m "
+            "JOIN core_user u ON u.id = m.owner "
+            f"WHERE u.active = TRUE AND m.address IN ({_marks(len(chunk))}) "
+            "AND EXISTS (SELECT 1 FROM core_unit WHERE lower(mail_domain) = {})", *chunk, domain)
+        found.update({r["address"]: _recipient(r) for r in rows})
+    return found
+
+
+def _recipient(row: dict) -> Recipient:
+    return Recipient(row["id"], row["owner"], row["address"], row["used_bytes"], row["quota_bytes"], row["level"])
+
+
+async def _provision(addresses: list[str]) -> dict[str, Recipient]:
+    """Mailboxes of the accounts behind ``addresses`` that have none yet, created together."""
+    wanted = set(addresses)
+    users = []
+    for chunk in in_chunks(sorted({a.rpartition("@")[0] for a in addresses}), 500):
+        users += await User.select(User.id, User.username, User.email, User.unit).where(
+            User.username.is_in(chunk) & (User.active == True))  # noqa: E712
+    domains = await _unit_domains()
+    owners = {user["id"]: address for user in users if (address := _address(user, domains)) in wanted}
+    if not owners:
+        return {}
+    async with write_transaction():
+        have = {r["owner"] for r in await Mailbox.select(Mailbox.owner).where(Mailbox.owner.is_in(list(owners)))}
+        quota = await default_quota()
+        new = [Mailbox(owner=owner, address=address, quota_bytes=quota) for owner, address in owners.items() if owner not in have]
+        if new:
+            await Mailbox.insert(*new)
+        rows = await Mailbox.select(Mailbox.id, Mailbox.owner, Mailbox.address, Mailbox.used_bytes, Mailbox.quota_bytes,
+                                    Mailbox.level).where(Mailbox.owner.is_in(list(owners)))
+        created = [r["id"] for r in rows if r["owner"] not in have]
+        if created:
+            await Folder.insert(*[Folder(mailbox=mailbox_id, name=kind, kind=kind, position=n)
+                                  for mailbox_id in created for n, kind in enumerate(SYSTEM_FOLDERS)])
+    return {owners[r["owner"]]: _recipient(r) for r in rows}
+
+
+async def _unit_domains() -> dict[int, str | None]:
+    """Every unit's mail domain: its own, or that of the nearest unit above it that has one."""
+    units = {u["id"]: u for u in await Unit.select(Unit.id, Unit.parent, Unit.mail_domain)}
+    domains: dict[int, str | None] = {}
+    for unit_id in units:
+        seen: set[int] = set()
+        current: int | None = unit_id
+        while current in units and current not in seen and not units[current]["mail_domain"]:
+            seen.add(current)
+            current = units[current]["parent"]
+        domains[unit_id] = units[current]["mail_domain"].lower() if current in units and units[current]["mail_domain"] else None
+    return domains
+
+
+def _address(user: dict, domains: dict[int, str | None]) -> str:
+    """What ``address_for`` gives, from the unit domains read once."""
+    domain = domains.get(user["unit"])
+    if domain:
+        return f"{user['username']}@{domain}"
+    return (user["email"] or f"{user['username']}@localhost").lower()
+
+
+def in_chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _marks(count: int) -> str:
+    """Placeholders of a raw query, one per value (Piccolo writes ? or $n for the engine)."""
+    return ", ".join(["{}"] * count)
 
 
 async def folders_of(mailbox_id: int) -> list[dict]:
@@ -125,53 +230,105 @@ class Stored:
     owner_id: int
 
 
+@dataclass(frozen=True)
+class Copy:
+    """One message to file into a system folder of a mailbox; its blob is already stored."""
+
+    parsed: ParsedMessage
+    mailbox_id: int
+    sha: str
+    size: int
+    kind: str = "inbox"
+    seen: bool = False
+    # The To and Cc of this copy when they are not the parsed message's (a sent message's copies
+    # are parsed once, without their addressees).
+    to: str | None = None
+    cc: str | None = None
+    delivery_id: int | None = None
+
+
+_MESSAGE_COLUMNS = ("mailbox, folder, blob_sha, size, message_id, in_reply_to, subject, sender_name, sender_address, "
+                    "to_addresses, cc_addresses, sent_at, received_at, seen, flagged, has_attachments, snippet, "
+                    "body_text, delivery_id")
+# The folder is looked up by the insert itself: no cached id can outlive its folder.
+_MESSAGE_VALUES = "({}, (SELECT id FROM webmail_folder WHERE mailbox = {} AND kind = {}), " + ", ".join(["{}"] * 17) + ")"
+ROWS_PER_STATEMENT = 100
+
+
+def _message_values(copy: Copy, now) -> tuple:
+    parsed = copy.parsed
+    to = copy.to if copy.to is not None else ", ".join(a for _, a in parsed.to)
+    cc = copy.cc if copy.cc is not None else ", ".join(a for _, a in parsed.cc)
+    return (copy.mailbox_id, copy.mailbox_id, copy.kind, copy.sha, copy.size, parsed.message_id[:300],
+            parsed.in_reply_to[:300], parsed.subject[:500], parsed.sender_name[:200], parsed.sender_address[:254].lower(),
+            to, cc, parsed.date or now, now, copy.seen, False, parsed.has_attachments,
+            parsed.snippet[:200], parsed.text[:200_000], copy.delivery_id)
+
+
+async def store_copies(copies: list[Copy]) -> list[Stored]:
+    """The rows of ``copies`` (of one message or of several) and the mailboxes' used space, in
+    one transaction of a few statements whatever their number. Returns them in order."""
+    if not copies:
+        return []
+    now = _now()
+    ids: dict[tuple[int, str], list[int]] = {}
+    owners: dict[int, int] = {}
+    async with write_transaction():
+        for chunk in in_chunks(copies, ROWS_PER_STATEMENT):
+            rows = await Message.raw(
+                f"INSERT INTO webmail_message ({_MESSAGE_COLUMNS}) VALUES {', '.join([_MESSAGE_VALUES] * len(chunk))} "
+                "RETURNING id, mailbox, blob_sha, folder",
+                *[value for copy in chunk for value in _message_values(copy, now)])
+            if any(r["folder"] is None for r in rows):
+                raise LookupError("a mailbox without its system folder")
+            for r in rows:
+                ids.setdefault((r["mailbox"], r["blob_sha"]), []).append(r["id"])
+        used: dict[int, int] = {}
+        for copy in copies:
+            used[copy.mailbox_id] = used.get(copy.mailbox_id, 0) + copy.size
+        for chunk in in_chunks(list(used.items()), ROWS_PER_STATEMENT):
+            cases = " ".join(["WHEN {} THEN CAST({} AS BIGINT)"] * len(chunk))
+            rows = await Mailbox.raw(
+                f"UPDATE webmail_mailbox SET used_bytes = used_bytes + CASE id {cases} ELSE 0 END "
+                f"WHERE id IN ({_marks(len(chunk))}) RETURNING id, owner",
+                *[value for pair in chunk for value in pair], *[mailbox_id for mailbox_id, _ in chunk])
+            owners.update({r["id"]: r["owner"] for r in rows})
+    # Rows of the same mailbox and blob are alike (but for their folder): any order among them will do.
+    return [Stored(c.mailbox_id, ids[(c.mailbox_id, c.sha)].pop(0), owners[c.mailbox_id]) for c in copies]
+
+
 async def store_message(portal, raw: bytes, targets: list[tuple[int, str]], *, seen: bool = False,
-                        delivery_ids: dict[int, int] | None = None, parsed=None) -> list[Stored]:
+                        delivery_ids: dict[int, int] | None = None, parsed: ParsedMessage | None = None) -> list[Stored]:
     """Store one raw message for several mailboxes: the blob once (fsynced), then every row in
     one transaction. ``targets`` are (mailbox id, folder kind) pairs."""
-    from plugins.webmail.mime import parse_message
-
-    sha = blob_store(portal).put(raw)
+    sha = await asyncio.to_thread(blob_store(portal).put, raw)
     parsed = parsed or parse_message(raw)
-    stored: list[Stored] = []
-    async with write_transaction():
-        for mailbox_id, kind in targets:
-            mailbox = await Mailbox.select(Mailbox.owner, Mailbox.used_bytes).where(Mailbox.id == mailbox_id).first()
-            rows = await Message.insert(Message(
-                mailbox=mailbox_id, folder=await folder_id(mailbox_id, kind), blob_sha=sha, size=len(raw),
-                message_id=parsed.message_id[:300], in_reply_to=parsed.in_reply_to[:300],
-                subject=parsed.subject[:500], sender_name=parsed.sender_name[:200],
-                sender_address=parsed.sender_address[:254].lower(),
-                to_addresses=", ".join(a for _, a in parsed.to), cc_addresses=", ".join(a for _, a in parsed.cc),
-                sent_at=parsed.date or _now(), seen=seen, has_attachments=parsed.has_attachments,
-                snippet=parsed.snippet[:200], body_text=parsed.text[:200_000],
-                delivery_id=(delivery_ids or {}).get(mailbox_id),
-            )).returning(Message.id)
-            await Mailbox.update({Mailbox.used_bytes: mailbox["used_bytes"] + len(raw)}).where(Mailbox.id == mailbox_id)
-            stored.append(Stored(mailbox_id, rows[0]["id"], mailbox["owner"]))
-    return stored
+    return await store_copies([Copy(parsed, mailbox_id, sha, len(raw), kind, seen, delivery_id=(delivery_ids or {}).get(mailbox_id))
+                               for mailbox_id, kind in targets])
 
 
 def _now():
-    from datetime import datetime, timezone
-
     return datetime.now(timezone.utc)
 
 
 async def deliver_to_inboxes(portal, raw: bytes, mailbox_ids: list[int], delivery_ids: dict[int, int] | None = None) -> list[Stored]:
     """Internal delivery: into each inbox, then each owner's open pages hear of it (MAIL-1)."""
-    from plugins.webmail.mime import parse_message
-
     parsed = parse_message(raw)
     stored = await store_message(portal, raw, [(m, "inbox") for m in mailbox_ids], delivery_ids=delivery_ids, parsed=parsed)
-    for item in stored:
+    announce(portal, [(parsed, item) for item in stored])
+    return stored
+
+
+def announce(portal, arrived: list[tuple[ParsedMessage, Stored]]) -> None:
+    """Tell each owner's open pages of his new inbox messages (MAIL-1). The event says how many
+    arrived, not the unread count, so delivery needs no count query (the page adds them up)."""
+    for parsed, item in arrived:
         try:
             portal.notify(item.owner_id, "mail", subject=parsed.subject[:120], sender=parsed.sender_name or parsed.sender_address,
-                          unread=await unread_count(item.mailbox_id), url=f"/webmail/message/{item.message_id}")
+                          added=1, url=f"/webmail/message/{item.message_id}")
         except Exception:
             # The mail is stored: a missed announcement must not turn into a failed delivery.
             log.warning("could not announce message %s", item.message_id, exc_info=True)
-    return stored
 
 
 async def unread_count(mailbox_id: int) -> int:

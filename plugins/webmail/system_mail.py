@@ -9,7 +9,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from plugins.webmail.services import deliver_to_inboxes, ensure_mailbox, find_mailbox
+from plugins.webmail.services import deliver_to_inboxes, ensure_mailbox, find_recipients
 from plugins.webmail.tables import Mailbox
 from portal.accounts.tables import User
 
@@ -23,7 +23,8 @@ async def _mailbox_of(recipient) -> dict | None:
             return None
         return await ensure_mailbox(recipient)
     if isinstance(recipient, str):
-        return await find_mailbox(recipient)
+        found = (await find_recipients([recipient])).get(recipient.strip().lower())
+        return found.as_mailbox() if found else None
     return None
 
 

@@ -1,7 +1,8 @@
 // Webmail live updates on every page of the portal (register_page_assets), for users of the
 // mailbox: progressive enhancement only, every page works without this file.
-// Listens on the user's event stream (/events); on "mail" it updates the unread badge, shows a
-// toast (role=status) and, only if the user allowed it, a desktop notification.
+// Listens on the user's event stream (/events); on "mail" it counts the new messages into the
+// unread badge, shows a toast (role=status) and, only if the user allowed it, a desktop
+// notification.
 "use strict";
 (function () {
   var TOAST_MS = 10000;
@@ -9,8 +10,9 @@
 
   function badges() { return document.querySelectorAll("[data-webmail-unread]"); }
 
-  function setUnread(count) {
+  function addUnread(added) {
     badges().forEach(function (badge) {
+      var count = (parseInt(badge.textContent, 10) || 0) + added;
       badge.textContent = String(count);
       badge.hidden = !count;
     });
@@ -73,7 +75,7 @@
     source.addEventListener("mail", function (event) {
       var mail;
       try { mail = JSON.parse(event.data); } catch (error) { return; }
-      if (typeof mail.unread === "number") { setUnread(mail.unread); }
+      if (typeof mail.added === "number") { addUnread(mail.added); }
       showToast(mail);
       notify(mail);
     });

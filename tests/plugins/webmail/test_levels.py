@@ -66,7 +66,7 @@ async def make_level(app, **kwargs) -> int:
 async def test_without_levels_the_built_in_limits_apply(client, people):
     mailbox = await ensure_mailbox(people["alice"].id)
     limits = await levels.limits_for_mailbox(mailbox)
-    assert limits.level_id is None and limits.max_recipients == 100
+    assert limits.level_id is None and limits.max_recipients == sending.MAX_RECIPIENTS
     assert limits.allows("external_sending") and limits.allows("mass_send")
 
 

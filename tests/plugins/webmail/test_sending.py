@@ -15,6 +15,7 @@ from plugins.webmail.mime import attachment_bytes, parse_message
 from plugins.webmail.services import apply_action, ensure_mailbox, folder_id, mark_seen
 from plugins.webmail.tables import Delivery, Message, Outgoing
 from portal.accounts.services import UnitForm, create_department, create_unit
+from portal.accounts.tables import User
 from portal.jobs.tables import QueuedJob
 from portal.testing import csrf_token, login_as, post_form
 
@@ -100,7 +101,8 @@ async def test_compose_and_send_internally_then_delivered_then_opened(client, ap
 @pytest.mark.parametrize("form, field", [
     ({"to": "", "subject": "空"}, "to"),
     ({"to": "not-an-address, bob@", "subject": "坏地址"}, "to"),
-    ({"to": ", ".join(f"u{n}@example.org" for n in range(101)), "subject": "太多"}, "to"),
+    ({"to": ", ".join(f"u{n}@example.org" for n in range(101)), "subject": "太多外部"}, "to"),
+    ({"to": ", ".join(f"u{n}@{DOMAIN}" for n in range(2001)), "subject": "太多"}, "to"),
     ({"to": f"bob@{DOMAIN}", "subject": "行\n二"}, "subject"),
 ])
 async def test_invalid_forms_give_400_keep_input_and_store_nothing(client, people, form, field):
@@ -197,19 +199,36 @@ async def test_bcc_is_not_visible_to_recipients(app, people):
     assert addr(dan).encode() in raw_of(app, sent)  # the sender's copy remembers the Bcc
 
 
-async def test_separate_display_each_recipient_sees_only_himself(app, people):
+async def test_separate_display_each_recipient_sees_only_himself(app, people, town):
+    """群发单显 to 200 colleagues (MAIL-4): each gets exactly one copy, To him alone and without
+    the Cc, listed so in his inbox, with a delivery row; the sender's copy keeps everyone."""
     alice = people["alice"]
-    others = [people[n] for n in ("bob", "carol", "dan")]
+    staff = [f"staff{n:03d}" for n in range(197)]  # inserted directly: hashing 197 passwords only takes time
+    await User.insert(*[User(username=name, display_name=name, email="", password_hash="!", unit=town) for name in staff])
+    to = [addr(people["bob"]), addr(people["carol"]), *[f"{name}@{DOMAIN}" for name in staff]]
+    cc = [addr(people["dan"])]
     outgoing_id = await sending.send(app.state.portal, who(alice), sending.Draft(
-        to=[addr(u) for u in others[:2]], cc=[addr(others[2])], subject="群发单显", body="各位好", separate_display=True))
-    deliveries = await Delivery.select().where(Delivery.outgoing == outgoing_id)
-    assert len(deliveries) == 3 and len({d["blob_sha"] for d in deliveries}) == 3
-    for user in others:
-        (row,) = await inbox_of(user)
-        parsed = parse_message(raw_of(app, row))
-        assert [a for _n, a in parsed.to] == [addr(user)] and parsed.cc == []
-        assert row["delivery_id"] in {d["id"] for d in deliveries}
-    assert set((await statuses(outgoing_id)).values()) == {"delivered"}
+        to=to, cc=cc, subject="群发单显", body="各位好", separate_display=True))
+
+    deliveries = {d["id"]: d for d in await Delivery.select().where(Delivery.outgoing == outgoing_id)}
+    assert sorted(d["recipient"] for d in deliveries.values()) == sorted(to + cc)
+    assert {d["status"] for d in deliveries.values()} == {"delivered"}
+    assert len({d["blob_sha"] for d in deliveries.values()}) == 200
+    copies = await Message.select(Message.blob_sha, Message.to_addresses, Message.cc_addresses, Message.delivery_id,
+                                  Message.folder, Message.mailbox.address.as_alias("owner")).where(
+        Message.subject == "群发单显", Message.folder.kind == "inbox")
+    assert sorted(c["owner"] for c in copies) == sorted(to + cc)  # one copy each, in his inbox
+    for copy in copies:
+        assert deliveries[copy["delivery_id"]]["recipient"] == copy["owner"]
+        assert copy["to_addresses"] == copy["owner"] and copy["cc_addresses"] == ""  # what his list shows
+        raw = raw_of(app, copy)
+        parsed = parse_message(raw)
+        assert [a for _n, a in parsed.to] == [copy["owner"]] and parsed.cc == []
+        assert [a for a in to + cc if a.encode() in raw] == [copy["owner"]]  # no one else's address anywhere
+    (sent,) = await folder_rows(alice, "sent")
+    parsed = parse_message(raw_of(app, sent))
+    assert [a for _n, a in parsed.to] == to and [a for _n, a in parsed.cc] == cc
+    assert sent["to_addresses"] == ", ".join(to) and sent["cc_addresses"] == ", ".join(cc)
 
 
 async def test_unknown_internal_address_fails_with_no_such_user(client, app, people):

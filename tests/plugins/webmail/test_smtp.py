@@ -8,9 +8,10 @@ from email.policy import SMTP as SMTP_POLICY
 import pytest
 
 from plugins.webmail.services import ensure_mailbox, folder_id
-from plugins.webmail.smtp import start_smtp_server
-from plugins.webmail.tables import Message
+from plugins.webmail.smtp import GroupCommit, start_smtp_server
+from plugins.webmail.tables import Mailbox, Message
 from portal.accounts.services import UnitForm, create_unit
+from portal.accounts.tables import User
 from portal.testing import login_as
 
 DOMAIN = "huanghe.gov.example"
@@ -131,14 +132,65 @@ async def test_oversized_data_without_a_declared_size_is_refused_after_data(app,
 
 
 async def test_storage_failure_answers_451_and_keeps_nothing(smtp, town, make_user, monkeypatch):
-    import plugins.webmail.smtp as smtp_module
+    from plugins.webmail.blobs import BlobStore
 
     await make_user("ivy", unit_id=town)
 
-    async def broken(*args, **kwargs):
+    def disk_full(self, data):
         raise OSError("disk full")
 
-    monkeypatch.setattr(smtp_module, "deliver_to_inboxes", broken)
+    monkeypatch.setattr(BlobStore, "put", disk_full)
     code, _ = await asyncio.to_thread(_send_without_size, smtp, _message(f"ivy@{DOMAIN}").as_bytes(policy=SMTP_POLICY), f"ivy@{DOMAIN}")
     assert code == 451
     assert await Message.count() == 0
+
+
+async def test_rows_that_cannot_be_stored_answer_451_and_keep_nothing(smtp, town, make_user):
+    """The mailbox goes away between RCPT and DATA: the rows fail, the sender hears 451."""
+    user = await make_user("jun", unit_id=town)
+    mailbox = await ensure_mailbox(user.id)
+    client = await asyncio.to_thread(smtplib.SMTP, "127.0.0.1", smtp, timeout=10)
+    try:
+        await asyncio.to_thread(client.ehlo)
+        await asyncio.to_thread(client.mail, "sender@example.org")
+        assert (await asyncio.to_thread(client.rcpt, f"jun@{DOMAIN}"))[0] == 250
+        await Mailbox.delete().where(Mailbox.id == mailbox["id"])
+        code, _ = await asyncio.to_thread(client.data, _message(f"jun@{DOMAIN}").as_bytes(policy=SMTP_POLICY))
+    finally:
+        await asyncio.to_thread(client.close)
+    assert code == 451
+    assert await Message.count() == 0
+
+
+async def test_a_message_failing_in_a_shared_commit_fails_alone(app, town, make_user):
+    """Messages that arrive together share a transaction; one that cannot be stored must not
+    take the others down with it (and must not be stored either)."""
+    users = [await make_user(name, unit_id=town) for name in ("kai", "lan", "mei", "nan")]
+    mailboxes = [(await ensure_mailbox(u.id))["id"] for u in users]
+    commits = GroupCommit(app.state.portal)
+    targets = [[m] for m in mailboxes[:2]] + [[mailboxes[2], 999_999]] + [[m] for m in mailboxes[3:]]
+    raws = [_message(f"{u.username}@{DOMAIN}", subject=f"一起到 {n}").as_bytes() for n, u in enumerate(users)]
+    results = await asyncio.gather(*[commits.store(raw, ids) for raw, ids in zip(raws, targets)], return_exceptions=True)
+    assert [isinstance(r, Exception) for r in results] == [False, False, True, False]
+    rows = await Message.select(Message.mailbox, Message.subject).order_by(Message.mailbox)
+    assert [(r["mailbox"], r["subject"]) for r in rows] == [(mailboxes[n], f"一起到 {n}") for n in (0, 1, 3)]
+
+
+async def test_deactivated_accounts_are_refused_at_rcpt(smtp, town, make_user):
+    user = await make_user("ou", unit_id=town)
+    await ensure_mailbox(user.id)
+    await User.update({User.active: False}).where(User.id == user.id)
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        await asyncio.to_thread(_send, smtp, _message(f"ou@{DOMAIN}"), [f"ou@{DOMAIN}"])
+    assert refused.value.recipients[f"ou@{DOMAIN}"][0] == 550
+    assert await Message.count() == 0
+
+
+async def test_a_new_unit_domain_takes_mail_at_once(smtp, town, make_user):
+    address = "pei@linhe.gov.example"
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        await asyncio.to_thread(_send, smtp, _message(address), [address])
+    unit = await create_unit(None, UnitForm("临河镇人民政府", "linhe", "township", town, "linhe.gov.example", "临河"))
+    await make_user("pei", unit_id=unit)
+    assert await asyncio.to_thread(_send, smtp, _message(address), [address]) == {}
+    assert await Message.count() == 1
