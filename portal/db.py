@@ -44,6 +44,8 @@ class PortalSQLiteEngine(SQLiteEngine):
 
     async def _connect(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
+        # Every connection has a (non-daemon) thread: close() closes them all, whatever opened them.
+        self.__dict__.setdefault("_opened", []).append(connection)
         connection.row_factory = _dict_factory
         await connection.execute("PRAGMA foreign_keys = 1")
         await connection.execute("PRAGMA journal_mode = WAL")
@@ -53,7 +55,7 @@ class PortalSQLiteEngine(SQLiteEngine):
     async def get_connection(self):
         """The writer connection, leased to one transaction at a time (SQLite has one writer
         anyway); opening a connection and its thread per transaction cost more than the write."""
-        lock = self._writer_lock()
+        lock = self._loop_lock("writer")
         await lock.acquire()
         try:
             if self._writer is None:
@@ -63,27 +65,27 @@ class PortalSQLiteEngine(SQLiteEngine):
             raise
         return _LeasedConnection(self._writer, lock)
 
-    def _writer_lock(self) -> asyncio.Lock:
+    def _loop_lock(self, name: str) -> asyncio.Lock:
+        """The lock called ``name`` of the running event loop (an asyncio lock serves one loop)."""
         if self._locks is None:
             self._locks = weakref.WeakKeyDictionary()
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
+        locks = self._locks.setdefault(asyncio.get_running_loop(), {})
+        return locks.setdefault(name, asyncio.Lock())
 
     async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
         if self._shared is None:
-            self._shared = await self._connect()
+            # Opened once: statements arriving together must not each open (and leak) one.
+            async with self._loop_lock("shared"):
+                if self._shared is None:
+                    self._shared = await self._connect()
         # One trip to the connection's thread (execute, fetch and close were three).
         return await self._shared.execute_fetchall(query, args or [])
 
     async def close(self) -> None:
-        for name in ("_shared", "_writer"):
-            connection = getattr(self, name)
-            if connection is not None:
-                await connection.close()
-                setattr(self, name, None)
+        self._shared = self._writer = None
+        opened, self.__dict__["_opened"] = self.__dict__.get("_opened", []), []
+        for connection in opened:
+            await connection.close()
 
 
 class _LeasedConnection:

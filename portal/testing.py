@@ -173,8 +173,15 @@ def portal_plugins() -> list[str]:
 
 @pytest.fixture
 def make_app(tmp_path, portal_database, portal_database_factory):
-    """Build an application on a fresh, migrated database."""
+    """Build an application on a fresh, migrated database.
+
+    The SQLite connections of every application built here are closed after the test, also
+    when no client ran the application's shutdown: each has a (non-daemon) thread that would
+    otherwise keep the test process from exiting."""
     from portal.app import create_app
+    from portal.db import PortalSQLiteEngine, current_engine
+
+    engines: list = []
 
     def factory(plugins: list[str] | None = None, plugin_modules: dict[str, ModuleType] | None = None, **changes: Any):
         plugins = list(BUILTIN_PLUGINS) if plugins is None else list(plugins)
@@ -189,9 +196,14 @@ def make_app(tmp_path, portal_database, portal_database_factory):
         changes.setdefault("services", False)
         changes.setdefault("secret_key", "test-secret-key")
         settings = Settings(data_dir=data_dir, database_url=database_url, **changes)
-        return create_app(settings, plugins=plugins, plugin_modules=plugin_modules)
+        app = create_app(settings, plugins=plugins, plugin_modules=plugin_modules)
+        engines.append(current_engine())
+        return app
 
-    return factory
+    yield factory
+    for engine in engines:
+        if isinstance(engine, PortalSQLiteEngine):
+            _run_in_thread(engine.close)
 
 
 @pytest.fixture
