@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 
 from plugins.edoc import flows, services
+from plugins.edoc.body import body_html
 from plugins.edoc.services import DraftForm, EdocError
 from portal.i18n import gettext as _
 from portal.roles import ROLE_CODES, role_labels
@@ -100,7 +101,8 @@ async def document(request: Request, document_id: int) -> Response:
         view = await services.document_view(current_user(request), document_id)
     except EdocError as error:
         return await _error(request, error)
-    return await _page(request, "edoc/document.html", **view, role_labels=role_labels())
+    return await _page(request, "edoc/document.html", **view, role_labels=role_labels(),
+                       body_html=body_html(view["document"]["body"]))
 
 
 @get("/{document_id:int}/print", name="edoc:print", guards=GUARDS)
@@ -109,7 +111,8 @@ async def print_history(request: Request, document_id: int) -> Response:
         view = await services.document_view(current_user(request), document_id)
     except EdocError as error:
         return await _error(request, error)
-    return await _page(request, "edoc/print.html", **view, role_labels=role_labels())
+    return await _page(request, "edoc/print.html", **view, role_labels=role_labels(),
+                       body_html=body_html(view["document"]["body"]))
 
 
 @get("/{document_id:int}/edit", name="edoc:edit", guards=GUARDS)

@@ -48,7 +48,7 @@ async def test_draft_submit_review_and_refusals(client, demo):
     assert created.status_code == 303
     document_id = int(created.headers["location"].rsplit("/", 1)[1])
     page = (await client.get(f"/edoc/{document_id}")).text
-    assert "&lt;script&gt;" in page and "<script>alert" not in page
+    assert "&lt;script&gt;" in page and "<script>alert" not in page  # text without allowed tags is shown as text
     assert "The department head review goes to 李娜, head of 农业农村局." in page
     without_csrf = await client.post(f"/edoc/{document_id}/act", data={"task": await open_task_id(document_id), "action": "approve"})
     assert without_csrf.status_code == 403
@@ -77,6 +77,18 @@ async def test_draft_submit_review_and_refusals(client, demo):
     await as_user(client, demo, "heqiang")  # another unit
     assert (await client.get(f"/edoc/{document_id}")).status_code == 403
     assert (await client.get("/edoc/99999")).status_code == 404
+
+
+async def test_the_body_is_rich_text_kept_safe(client, demo):
+    """DOC-1: headings, emphasis, lists and tables as written; nothing that runs (also on the print page)."""
+    await as_user(client, demo, "zhangwei")
+    created = await post_form(client, "/edoc/new", {"doc_type": "通知", "direction": "downward", "title": "格式",
+                                                   "body": "<p>请<strong>按时</strong>报送</p><script>alert(2)</script>",
+                                                   "urgency": "normal", "classification": "public", "main_recipients": "各科室"})
+    assert created.status_code == 303
+    for path in (created.headers["location"], created.headers["location"] + "/print"):
+        page = (await client.get(path)).text
+        assert "<p>请<strong>按时</strong>报送</p>" in page and "alert(2)" not in page
 
 
 async def test_the_flow_pages_are_for_administrators(client, demo):
