@@ -54,6 +54,12 @@ class Settings:
     rate_limit_send_account: str = "30/minute"
     rate_limit_search_ip: str = "300/minute"      # mailbox searches
     rate_limit_search_account: str = "60/minute"
+    # Forms the public files without an account (a request for disclosure), and look-ups by a
+    # number and a secret code (tracking one): per address, against floods and guessing.
+    rate_limit_submit_ip: str = "20/hour"
+    rate_limit_submit_account: str = "off"
+    rate_limit_lookup_ip: str = "60/hour"
+    rate_limit_lookup_account: str = "off"
     # The HTTP server of `portal serve` against slow and greedy clients (MAIL-17; portal/server.py):
     server_header_timeout: int = 10        # seconds for a request's line and headers to arrive
     server_body_timeout: int = 30          # longest pause while a request body arrives

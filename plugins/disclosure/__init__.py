@@ -12,16 +12,18 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
+    from plugins.disclosure.request_tables import REQUEST_TABLES
     from plugins.disclosure.tables import Category
 
-    return TableSet(NAME, [Category], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, [Category, *REQUEST_TABLES], Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
 def register_routes(portal):
+    from plugins.disclosure.request_routes import REQUEST_ROUTES
     from plugins.disclosure.routes import ROUTES
 
-    return ROUTES
+    return [*ROUTES, *REQUEST_ROUTES]
 
 
 @hookimpl
@@ -36,9 +38,20 @@ def register_locales(portal):
 
 @hookimpl
 def register_permissions(portal):
-    return [Permission("disclosure.publish", portal.gettext("Publish disclosure items"), roles=("publisher",))]
+    return [Permission("disclosure.publish", portal.gettext("Publish disclosure items"), roles=("publisher",)),
+            Permission("disclosure.requests", portal.gettext("Answer the unit's requests for disclosure"), roles=("publisher",))]
 
 
 @hookimpl
 def menu_items(portal, user):
-    return [MenuItem(portal.gettext("Public disclosure"), "/disclosure", section=NAME, order=30)]
+    items = [MenuItem(portal.gettext("Public disclosure"), "/disclosure", section=NAME, order=30)]
+    if user.can("disclosure.requests"):
+        items.append(MenuItem(portal.gettext("Requests for disclosure"), "/disclosure/requests/manage", section=NAME, order=31))
+    return items
+
+
+@hookimpl
+def register_statistics(portal):
+    from plugins.disclosure.request_reports import statistics
+
+    return statistics(portal)

@@ -116,7 +116,7 @@ def client_ip(connection: ASGIConnection) -> str:
 
 
 RATE_LIMIT_OPT = "rate_limit"
-RATE_LIMITED_ACTIONS = ("login", "send", "search")
+RATE_LIMITED_ACTIONS = ("login", "send", "search", "submit", "lookup")
 
 
 def rate_limited(action: str, *, when: Callable[[Request], bool | Awaitable[bool]] | None = None) -> dict[str, Any]:

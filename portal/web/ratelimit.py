@@ -9,7 +9,10 @@ identifier of its own:
 - ``login``: the POSTs of the login steps, per address; the second-factor steps also per
   pending account (the password step's account is guarded by the lockout, MAIL-16);
 - ``send``: sending mail, per address and per account;
-- ``search``: searches, per address and per account.
+- ``search``: searches, per address and per account;
+- ``submit``: forms the public files without logging in (a request for disclosure), per address;
+- ``lookup``: look-ups by a number and a secret code (tracking a request), per address, so
+  codes cannot be guessed by trying.
 
 A handler takes part with ``opt=portal.web.rate_limited("send", when=...)``; the limits are the
 ``rate_limit_*`` settings, ``"<count>/<second|minute|hour|day>"``. The address is

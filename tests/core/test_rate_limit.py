@@ -19,10 +19,11 @@ from litestar.testing import AsyncTestClient
 from plugins.webmail.tables import Message, Outgoing
 from portal.accounts.services import UnitForm, create_unit
 from portal.testing import login_as, post_form
+from portal.web import RATE_LIMITED_ACTIONS
 
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
 DOMAIN = "huanghe.gov.example"
-ALL_OFF = {f"rate_limit_{action}_{per}": "off" for action in ("login", "send", "search") for per in ("ip", "account")}
+ALL_OFF = {f"rate_limit_{action}_{per}": "off" for action in RATE_LIMITED_ACTIONS for per in ("ip", "account")}
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.skipif(
