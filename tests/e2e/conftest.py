@@ -91,6 +91,8 @@ ACCOUNT_OF = {
     "edoc_parts_drafter": "xuyan",
     "webmail_forward": "linfeng",  # test_webmail_forward.py, on live_server (the other linfeng claims are on their own servers)
     "webmail_counts": "guoli",  # test_webmail_reading.py (folder counts); guoli's other claim is on its own server
+    # test_disclosure_requests.py, on its own server (disclosure-requests): the county's publisher answers.
+    "disclosure_requests_staff": "wuhong",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server). Claim one here before using it.
