@@ -3,6 +3,9 @@ Government Information (中华人民共和国政府信息公开条例, 2019), ar
 
 - a request that cannot be answered on the spot is answered within 20 working days of the day
   it was received (the day of receipt itself is not counted);
+- when the request is unclear, the unit asks once for more details within 7 working days of
+  receipt (补正, article 30), giving the applicant a reasonable period; the 20 days count anew
+  from the day his details arrive, and if none arrive in time the request counts as abandoned;
 - when more time is truly needed, the head of the disclosure office may extend it once, by at
   most 20 working days, and the applicant is told — so the extension is decided before the
   first deadline has passed, and its reason is recorded and shown to him.
@@ -21,6 +24,9 @@ LIMIT_DAYS = 20
 EXTENSION_DAYS = 20
 # A request due within this many working days is shown as due soon.
 SOON_DAYS = 3
+SUPPLEMENT_ASK_DAYS = 7
+SUPPLEMENT_DAYS = 15
+SUPPLEMENT_MAX_DAYS = 60
 
 
 def first_due(received_on: date) -> date:
@@ -58,3 +64,12 @@ def deadline(due_on: date, today: date) -> Deadline:
 def may_extend(status: str, extended: bool, due_on: date, today: date) -> bool:
     """Once, while the request is open and its first deadline has not passed."""
     return status == "open" and not extended and today <= due_on
+
+
+def may_ask_supplement(status: str, asked: bool, received_on: date, today: date) -> bool:
+    """Once, while the request is open, within 7 working days of its receipt."""
+    return status == "open" and not asked and working_days_between(received_on, today) <= SUPPLEMENT_ASK_DAYS
+
+
+def supplement_due(asked_on: date, days: int) -> date:
+    return add_working_days(asked_on, days)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -21,7 +22,7 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from plugins.disclosure import human_check, request_files, request_reports, requests
-from plugins.disclosure.request_deadlines import deadline, may_extend
+from plugins.disclosure.request_deadlines import SUPPLEMENT_DAYS, SUPPLEMENT_MAX_DAYS, deadline, may_ask_supplement, may_extend
 from plugins.disclosure.request_fields import (
     ID_KINDS,
     LIMITS,
@@ -115,7 +116,8 @@ async def request_file(request: Request) -> Response:
     if posted.get(HONEYPOT):
         return await _form_page(request, form, error=_("The request could not be accepted. Check the form and send it again."),
                                 status_code=400)
-    errors = field_errors(form, {u["id"]: u["name"] for u in await requests.askable_units()})
+    unit_names = {u["id"]: u["name"] for u in await requests.askable_units()}
+    errors = field_errors(form, unit_names)
     if errors:
         return await _form_page(request, form, errors=errors, status_code=400,
                                 error=_("Some fields need your attention; they are marked below. Nothing was sent yet."))
@@ -127,7 +129,7 @@ async def request_file(request: Request) -> Response:
     filed = await requests.file_request(portal, form, ip=client_ip(request))
     _remember(request, filed.number)
     return await render(request, "disclosure/requests/filed.html", filed=filed, code=requests.display_code(filed.code),
-                        unit_name=next((u["name"] for u in await requests.askable_units() if u["id"] == form.unit_id), ""))
+                        unit_name=unit_names[form.unit_id])
 
 
 def _tracked_numbers(request: Request) -> dict[str, float]:
@@ -167,15 +169,37 @@ async def _tracked_or_ask(request: Request, number: FromPath[str]) -> dict | Non
     return await requests.tracked(number)
 
 
+async def _tracked_view(request: Request, row: dict, *, error: str | None = None, supplement: str = "",
+                        status_code: int = 200) -> Response:
+    return await render(request, "disclosure/requests/tracked.html", status_code=status_code, row=row, error=error,
+                        supplement=supplement, flash=_pop_flash(request), decisions=requests.decision_labels(), when=when,
+                        statuses=requests.status_labels(), deliveries=delivery_labels(), max_reason=requests.MAX_REASON,
+                        deadline=deadline(row["due_on"], today()) if row["status"] == "open" else None,
+                        calendar_known=calendar_knows(row["due_on"].year))
+
+
 @get("/requests/track/{number:str}", name="disclosure:tracked", after_request=_no_store)
 async def tracked_page(request: Request, number: FromPath[str]) -> Response:
     row = await _tracked_or_ask(request, number)
     if row is None:
-        return redirect(f"{BASE}/track?number={number[:40]}")
-    return await render(request, "disclosure/requests/tracked.html", row=row, decisions=requests.decision_labels(),
-                        statuses=requests.status_labels(), deliveries=delivery_labels(),
-                        deadline=deadline(row["due_on"], today()) if row["status"] == "open" else None,
-                        calendar_known=calendar_knows(row["due_on"].year))
+        return redirect(f"{BASE}/track?number={quote(number[:40], safe='')}")
+    return await _tracked_view(request, row)
+
+
+@post("/requests/track/{number:str}/supplement", name="disclosure:tracked_supplement", after_request=_no_store,
+      opt=rate_limited("submit"))
+async def tracked_supplement(request: Request, number: FromPath[str]) -> Response:
+    """The applicant adds the details the unit asked for (补正)."""
+    row = await _tracked_or_ask(request, number)
+    if row is None:
+        raise NotFoundException()
+    text = str((await request.form()).get("supplement", ""))
+    try:
+        await requests.add_supplement(portal_of(request), number, text, ip=client_ip(request))
+    except requests.RequestRefused as refused:
+        return await _tracked_view(request, row, error=str(refused), supplement=text, status_code=400)
+    _flash(request, _("Your details were sent. The unit answers within 20 working days from today."))
+    return redirect(f"{BASE}/track/{number}")
 
 
 @post("/requests/track/{number:str}/forget", name="disclosure:track_forget")
@@ -230,6 +254,9 @@ async def _detail(request: Request, request_id: int, *, error: str | None = None
                         deliveries=delivery_labels(), applicant_kinds=applicant_kind_labels(), id_kinds=id_kind_labels(),
                         deadline=deadline(row["due_on"], day) if row["status"] == "open" else None,
                         may_extend=may_extend(row["status"], row["extension_reason"] is not None, row["due_on"], day),
+                        may_ask_supplement=may_ask_supplement(row["status"], row["supplement_request"] is not None,
+                                                              row["received_on"], day),
+                        supplement_days=SUPPLEMENT_DAYS, supplement_max_days=SUPPLEMENT_MAX_DAYS,
                         calendar_known=calendar_knows(row["due_on"].year), max_reply=requests.MAX_REPLY,
                         max_reason=requests.MAX_REASON, when=when, max_mb=request_files.MAX_BYTES // (1024 * 1024))
 
@@ -280,6 +307,15 @@ async def request_extend(request: Request, request_id: FromPath[int]) -> Respons
         _("The deadline was extended; the applicant sees the new date and the reason."), values)
 
 
+@post("/requests/manage/{request_id:int}/supplement", name="disclosure:request_supplement", guards=STAFF)
+async def request_supplement(request: Request, request_id: FromPath[int]) -> Response:
+    portal, user, form = portal_of(request), current_user(request), await request.form()
+    values = {k: str(form.get(k, "")) for k in ("supplement_request", "supplement_days")}
+    return await _act(request, request_id, lambda: requests.ask_supplement(
+        portal, user, request_id, values["supplement_request"], values["supplement_days"].strip(), today(),
+        ip=client_ip(request)), _("The applicant was asked for more details; the deadline waits for his answer."), values)
+
+
 @post("/requests/manage/{request_id:int}/close", name="disclosure:request_close", guards=STAFF)
 async def request_close(request: Request, request_id: FromPath[int]) -> Response:
     portal, user, form = portal_of(request), current_user(request), await request.form()
@@ -307,6 +343,6 @@ async def report_page(request: Request) -> Response:
                         calendar_known=calendar_knows(day.year))
 
 
-REQUEST_ROUTES = [requests_home, request_new, request_file, track_page, track_lookup, tracked_page, track_forget,
-                  tracked_attachment, queue_page, request_page, request_reply, request_extend, request_close,
-                  request_attachment, report_page]
+REQUEST_ROUTES = [requests_home, request_new, request_file, track_page, track_lookup, tracked_page, tracked_supplement,
+                  track_forget, tracked_attachment, queue_page, request_page, request_reply, request_supplement,
+                  request_extend, request_close, request_attachment, report_page]

@@ -44,8 +44,17 @@ class InfoRequest(Table, tablename="disclosure_request"):
     extension_reason = Text(null=True, default=None)
     extended_at = Timestamptz(null=True, default=None)
     extended_by = Integer(null=True, default=None)
-    # open → answered → closed, or open → closed (withdrawn, …) with a reason.
+    # open → answered → closed, or open → closed (withdrawn, …) with a reason; open →
+    # supplement (the unit asked for more details, the clock stands still) → open again.
     status = Varchar(length=20, default="open", index=True)
+    # 补正 (article 30): what the unit asked, by when, and what the applicant added. His answer
+    # starts the 20 working days anew from the day it arrives.
+    supplement_request = Text(null=True, default=None)
+    supplement_asked_at = Timestamptz(null=True, default=None)
+    supplement_asked_by = Integer(null=True, default=None)
+    supplement_due_on = Date(null=True, default=None)
+    supplement = Text(null=True, default=None)
+    supplemented_at = Timestamptz(null=True, default=None)
     decision = Varchar(length=20, null=True, default=None)
     reply = Text(default="")
     reply_reason = Text(default="")

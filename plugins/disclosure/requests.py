@@ -4,9 +4,10 @@
   of receipt (article 31(3): by internet, the day both sides confirm); the applicant also gets
   a code, shown once, without which the number opens nothing.
 - The unit's staff holding ``disclosure.requests`` see their own unit's requests only, answer
-  each once (a decision of article 36/37 and the reply, with a file if needed), extend the
-  deadline once with a reason, and close it (after the answer, or with a reason such as a
-  withdrawal). Each action is one conditional UPDATE, so of two colleagues acting at once one
+  each once (a decision of article 36/37 and the reply, with a file if needed), ask once for
+  more details (补正) within 7 working days, extend the deadline once with a reason, and close
+  it (after the answer, or with a reason such as a withdrawal). The applicant adds the details
+  asked for on his tracking page; the 20 working days count anew from that day. Each action is one conditional UPDATE, so of two colleagues acting at once one
   wins and the other is told; each is written to the audit log.
 """
 
@@ -19,7 +20,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from plugins.disclosure import request_files
-from plugins.disclosure.request_deadlines import deadline, extended_due, first_due, may_extend
+from plugins.disclosure.request_deadlines import (
+    SUPPLEMENT_MAX_DAYS,
+    deadline,
+    extended_due,
+    first_due,
+    may_ask_supplement,
+    may_extend,
+    supplement_due,
+)
 from plugins.disclosure.request_fields import RequestForm
 from plugins.disclosure.request_tables import InfoRequest
 from portal.accounts.tables import Unit
@@ -42,6 +51,8 @@ DECISIONS = ("granted", "partial", "already_public", "refused", "not_exist", "no
 # A refusal, whole or in part, and every answer that gives no information says why.
 DECISIONS_WITHOUT_REASON = ("granted", "already_public")
 VIEWS = ("open", "overdue", "answered", "closed", "all")
+# Not answered yet: being handled, or waiting for the applicant's details.
+ACTIVE = ("open", "supplement")
 
 
 class RequestRefused(ValueError):
@@ -71,7 +82,8 @@ def decision_labels() -> dict[str, str]:
 
 
 def status_labels() -> dict[str, str]:
-    return {"open": _("Being handled"), "answered": _("Answered"), "closed": _("Closed")}
+    return {"open": _("Being handled"), "supplement": _("Waiting for more details from the applicant"),
+            "answered": _("Answered"), "closed": _("Closed")}
 
 
 # Numbers and codes -----------------------------------------------------------------------------
@@ -173,11 +185,13 @@ async def file_request(portal, form: RequestForm, *, ip: str = "", at: datetime 
 
 # Tracking --------------------------------------------------------------------------------------
 
-PUBLIC_COLUMNS = (InfoRequest.id, InfoRequest.number, InfoRequest.name, InfoRequest.title, InfoRequest.delivery,
+PUBLIC_COLUMNS = (InfoRequest.id, InfoRequest.number, InfoRequest.created_at, InfoRequest.name, InfoRequest.title, InfoRequest.delivery,
                   InfoRequest.received_on, InfoRequest.original_due_on, InfoRequest.due_on, InfoRequest.extension_reason,
                   InfoRequest.status, InfoRequest.decision, InfoRequest.reply, InfoRequest.reply_reason,
                   InfoRequest.replied_at, InfoRequest.attachment_name, InfoRequest.attachment_sha256,
-                  InfoRequest.attachment_size, InfoRequest.closed_at, InfoRequest.close_reason)
+                  InfoRequest.attachment_size, InfoRequest.closed_at, InfoRequest.close_reason,
+                  InfoRequest.supplement_request, InfoRequest.supplement_due_on, InfoRequest.supplement,
+                  InfoRequest.supplemented_at)
 
 
 async def check_code(number: str, code: str) -> bool:
@@ -207,7 +221,7 @@ def unit_of(user: CurrentUser) -> int | None:
 
 QUEUE_COLUMNS = (InfoRequest.id, InfoRequest.number, InfoRequest.name, InfoRequest.title, InfoRequest.received_on,
                  InfoRequest.due_on, InfoRequest.extension_reason, InfoRequest.status, InfoRequest.decision,
-                 InfoRequest.replied_at, InfoRequest.closed_at)
+                 InfoRequest.replied_at, InfoRequest.closed_at, InfoRequest.supplement_due_on)
 
 
 async def queue(user: CurrentUser, view: str, today: date, page: int = 1) -> tuple[list[dict], bool]:
@@ -219,9 +233,8 @@ async def queue(user: CurrentUser, view: str, today: date, page: int = 1) -> tup
     where = InfoRequest.unit == unit_id
     query = InfoRequest.select(*QUEUE_COLUMNS)
     if view in ("open", "overdue"):
-        where &= InfoRequest.status == "open"
-        if view == "overdue":
-            where &= InfoRequest.due_on < today
+        where &= InfoRequest.status.is_in(list(ACTIVE)) if view == "open" else \
+            (InfoRequest.status == "open") & (InfoRequest.due_on < today)
         query = query.order_by(InfoRequest.due_on).order_by(InfoRequest.id)
     else:
         if view in ("answered", "closed"):
@@ -234,12 +247,12 @@ async def queue(user: CurrentUser, view: str, today: date, page: int = 1) -> tup
 
 
 async def open_counts(unit_id: int | None, today: date) -> dict[str, int]:
-    """Open requests of a unit, and how many of them are overdue."""
+    """Unanswered requests of a unit, and how many of them are overdue."""
     if unit_id is None:
         return {"open": 0, "overdue": 0}
-    is_open = (InfoRequest.unit == unit_id) & (InfoRequest.status == "open")
-    return {"open": await InfoRequest.count().where(is_open),
-            "overdue": await InfoRequest.count().where(is_open & (InfoRequest.due_on < today))}
+    mine = InfoRequest.unit == unit_id
+    return {"open": await InfoRequest.count().where(mine & InfoRequest.status.is_in(list(ACTIVE))),
+            "overdue": await InfoRequest.count().where(mine & (InfoRequest.status == "open") & (InfoRequest.due_on < today))}
 
 
 async def request_for(user: CurrentUser, request_id: int) -> dict:
@@ -268,9 +281,9 @@ class Upload:
     data: bytes
 
 
-async def _update_open(request_id: int, unit_id: int, values: dict, *extra) -> None:
+async def _update_open(request_id: int, unit_id: int, values: dict, *extra, statuses=("open",)) -> None:
     updated = await InfoRequest.update(values).where(
-        (InfoRequest.id == request_id) & (InfoRequest.unit == unit_id) & (InfoRequest.status == "open"), *extra
+        (InfoRequest.id == request_id) & (InfoRequest.unit == unit_id) & InfoRequest.status.is_in(list(statuses)), *extra
     ).returning(InfoRequest.id)
     if not updated:
         raise AlreadyDone(_("This request was answered or closed meanwhile. The page shows it as it is now."))
@@ -298,7 +311,7 @@ async def reply(portal, user: CurrentUser, request_id: int, decision: str, text:
         values.update({InfoRequest.attachment_name: stored.name, InfoRequest.attachment_sha256: stored.sha256,
                        InfoRequest.attachment_size: stored.size})
     async with write_transaction():
-        await _update_open(request_id, row["unit"], values)
+        await _update_open(request_id, row["unit"], values, statuses=ACTIVE)
         await portal.audit("disclosure.request_reply", actor=user, target_type="disclosure_request", target_id=request_id,
                            summary=f"{row['number']} {decision}", ip=ip)
 
@@ -328,7 +341,7 @@ async def close(portal, user: CurrentUser, request_id: int, reason: str, *, ip: 
     if row["status"] == "closed":
         raise AlreadyDone(_("This request is already closed."))
     reason = reason.strip()
-    if row["status"] == "open":
+    if row["status"] in ACTIVE:
         reason = _text(reason, MAX_REASON, _("Give the reason for closing a request that has no answer."))
     elif len(reason) > MAX_REASON:
         raise RequestRefused(_("At most %(limit)s characters.", limit=MAX_REASON))
@@ -341,3 +354,55 @@ async def close(portal, user: CurrentUser, request_id: int, reason: str, *, ip: 
             raise AlreadyDone(_("This request was answered or closed meanwhile. The page shows it as it is now."))
         await portal.audit("disclosure.request_close", actor=user, target_type="disclosure_request", target_id=request_id,
                            summary=row["number"], ip=ip)
+
+
+# More details (补正, article 30) ----------------------------------------------------------------
+
+
+async def ask_supplement(portal, user: CurrentUser, request_id: int, text: str, days: str, today: date, *,
+                         ip: str = "") -> date:
+    """Ask the applicant once, within 7 working days of receipt, for what the request lacks;
+    he has ``days`` working days to add it. Returns the day his details are due."""
+    row = await request_for(user, request_id)
+    text = _text(text, MAX_REASON, _("Say what the request lacks: the applicant reads it."))
+    if not (days.isascii() and days.isdigit() and 1 <= int(days) <= SUPPLEMENT_MAX_DAYS):
+        raise RequestRefused(_("Give the applicant between 1 and %(max)s working days.", max=SUPPLEMENT_MAX_DAYS))
+    if row["supplement_request"] is not None:
+        raise RequestRefused(_("More details were already asked for once; ask for everything at once."))
+    if not may_ask_supplement(row["status"], False, row["received_on"], today):
+        raise RequestRefused(_("More details can be asked for only within 7 working days of receipt, while the request is open."))
+    due_on = supplement_due(today, int(days))
+    async with write_transaction():
+        await _update_open(request_id, row["unit"], {
+            InfoRequest.status: "supplement", InfoRequest.supplement_request: text, InfoRequest.supplement_due_on: due_on,
+            InfoRequest.supplement_asked_at: utc_now(), InfoRequest.supplement_asked_by: user.id},
+            InfoRequest.supplement_request.is_null())
+        await portal.audit("disclosure.request_supplement_ask", actor=user, target_type="disclosure_request",
+                           target_id=request_id, summary=f"{row['number']} → {due_on.isoformat()}", ip=ip)
+    return due_on
+
+
+async def add_supplement(portal, number: str, text: str, *, ip: str = "", at: datetime | None = None) -> date:
+    """The applicant's details (after ``check_code``): the request is received anew today and
+    due 20 working days later, which is returned."""
+    moment = at or utc_now()
+    today = local_day(moment)
+    text = _text(text, MAX_REASON, _("Write the details the unit asked for."))
+    row = await InfoRequest.select(InfoRequest.id, InfoRequest.status, InfoRequest.supplement_due_on).where(
+        InfoRequest.number == number).first()
+    if row is None or row["status"] != "supplement":
+        raise AlreadyDone(_("This request is not waiting for details from you."))
+    if today > row["supplement_due_on"]:
+        raise RequestRefused(_("The period for the details ended on %(day)s, so the request counts as abandoned. "
+                               "You may file a new request.", day=row["supplement_due_on"].isoformat()))
+    due_on = first_due(today)
+    async with write_transaction():
+        updated = await InfoRequest.update({
+            InfoRequest.status: "open", InfoRequest.supplement: text, InfoRequest.supplemented_at: moment,
+            InfoRequest.received_on: today, InfoRequest.original_due_on: due_on, InfoRequest.due_on: due_on,
+        }).where((InfoRequest.id == row["id"]) & (InfoRequest.status == "supplement")).returning(InfoRequest.id)
+        if not updated:
+            raise AlreadyDone(_("This request is not waiting for details from you."))
+        await portal.audit("disclosure.request_supplement", target_type="disclosure_request", target_id=row["id"],
+                           summary=number, ip=ip)
+    return due_on

@@ -21,7 +21,9 @@ DESCRIPTION = "黄河县2025年农村公路建设项目的资金分配明细，�
 
 
 @pytest.fixture
-async def org(client, make_user):
+async def org(client, other_browser, make_user):
+    for browser in (client, other_browser):
+        browser.headers["accept-language"] = "en"  # the default locale is zh_CN
     county = await create_unit(None, UnitForm("黄河县人民政府", "huanghe", "county", None, "huanghe.gov.example", "黄河办"))
     town = await create_unit(None, UnitForm("东镇人民政府", "dongzhen", "township", county, "dongzhen.gov.example", "东镇"))
     return {
@@ -142,10 +144,11 @@ async def test_an_oversized_form_and_a_filled_honeypot_file_nothing(client, org)
     assert await InfoRequest.count() == 0
 
 
-async def test_filing_and_tracking_are_rate_limited_per_address(make_app, org):
+async def test_filing_and_tracking_are_rate_limited_per_address(make_app):
     app = make_app(rate_limit_submit_ip="2/minute", rate_limit_lookup_ip="2/minute", secret_key=SECRET)
     async with AsyncTestClient(app, base_url="http://127.0.0.1") as client:
         client.follow_redirects = False
+        client.headers["accept-language"] = "en"
         await create_unit(None, UnitForm("黄河县人民政府", "huanghe", "county", None, "huanghe.gov.example", "黄河办"))
         assert (await file(client, 1)).status_code == 200
         assert (await file(client, 1, answer="0")).status_code == 400
@@ -234,3 +237,29 @@ async def test_overdue_requests_are_flagged_in_the_queue_and_the_report(client, 
     assert number in everywhere.text and "农村公路" not in everywhere.text
     stats = await client.get("/admin/statistics?stat=disclosure.requests")
     assert stats.status_code == 200 and "Requests for disclosure per unit" in stats.text and "黄河县人民政府" in stats.text
+
+
+async def test_the_unit_asks_for_details_and_the_citizen_sends_them_on_the_tracking_page(client, other_browser, org):
+    number, code = number_and_code((await file(other_browser, org["county"])).text)
+    request_id = (await InfoRequest.select(InfoRequest.id).where(InfoRequest.number == number).first())["id"]
+    url = f"/disclosure/requests/manage/{request_id}"
+    await login_as(client, org["clerk"])
+    bad = await post_form(client, f"{url}/supplement", {"supplement_request": "请说明年份", "supplement_days": "99"})
+    assert bad.status_code == 400 and "between 1 and 60" in bad.text and "请说明年份" in bad.text
+    asked = await post_form(client, f"{url}/supplement", {"supplement_request": "请说明所需信息的年份", "supplement_days": "10"})
+    assert asked.status_code == 303
+    assert "Waits for the applicant" in (await client.get(url)).text
+    # A visitor without the code cannot send details.
+    assert (await post_form(client, f"{TRACK}/{number}/supplement", {"supplement": "冒充"})).status_code == 404
+    page = await other_browser.get(f"{TRACK}/{number}")  # he filed it in this browser a moment ago
+    assert "请说明所需信息的年份" in page.text and "Waiting for more details" in page.text
+    empty = await post_form(other_browser, f"{TRACK}/{number}/supplement", {"supplement": "  "})
+    assert empty.status_code == 400 and "Write the details" in empty.text
+    sent = await post_form(other_browser, f"{TRACK}/{number}/supplement", {"supplement": "2025年度的方案"})
+    assert sent.status_code == 303
+    page = await other_browser.get(f"{TRACK}/{number}")
+    assert "Your details were sent" in page.text and "2025年度的方案" in page.text and "Being handled" in page.text
+    assert "2025年度的方案" in (await client.get(url)).text
+    again = await post_form(other_browser, f"{TRACK}/{number}/supplement", {"supplement": "再补充"})
+    assert again.status_code == 400 and "not waiting for details" in again.text
+    assert code  # the code was not needed: this browser had shown it

@@ -13,9 +13,17 @@ from plugins.disclosure.request_tables import InfoRequest
 from portal.accounts.services import UnitForm, create_unit
 from portal.api import CurrentUser, Period
 from portal.audit.tables import AuditEntry
+from portal.i18n import locale_context
 from portal.localtime import ZONE, day_end, day_start
 
 SECRET = "test-secret-key"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages in English (the default locale is zh_CN), as the assertions read them."""
+    with locale_context("en"):
+        yield
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -268,3 +276,53 @@ def test_numbers_and_codes_are_unguessable_enough():
     assert len(codes) == 200 and all(len(c) == 10 and set(c) <= set(requests.ALPHABET) for c in codes)
     assert requests.mask_name("欧阳娜娜") == "欧***" and requests.mask_name("A") == "A*"
     assert timedelta(seconds=human_check.TTL_SECONDS) >= timedelta(hours=1)
+
+
+# More details (补正) ---------------------------------------------------------------------------
+
+
+async def test_more_details_are_asked_once_and_restart_the_twenty_days(app, units):
+    county, _town = units
+    portal, clerk = app.state.portal, staff(county)
+    filed = await requests.file_request(portal, valid_form(county), at=at(date(2026, 9, 30)))
+    with pytest.raises(requests.RequestRefused, match="between 1 and 60"):
+        await requests.ask_supplement(portal, clerk, filed.id, "请说明所需信息的年份", "0", date(2026, 10, 12))
+    # 12 October is the fourth working day after receipt; ten working days for the details.
+    assert await requests.ask_supplement(portal, clerk, filed.id, "请说明所需信息的年份", "10", date(2026, 10, 12)) \
+        == date(2026, 10, 26)
+    with pytest.raises(requests.RequestRefused, match="already asked for once"):
+        await requests.ask_supplement(portal, clerk, filed.id, "还有", "10", date(2026, 10, 13))
+    with pytest.raises(requests.RequestRefused, match="cannot be extended"):
+        await requests.extend(portal, clerk, filed.id, "等待补正", date(2026, 10, 13))
+    # While the unit waits for him, the request is open but never overdue.
+    waiting_day = date(2026, 11, 10)
+    rows, _more = await requests.queue(clerk, "open", waiting_day)
+    assert [(r["id"], r["status"], r["deadline"]) for r in rows] == [(filed.id, "supplement", None)]
+    assert await requests.open_counts(county, waiting_day) == {"open": 1, "overdue": 0}
+    seen = await requests.tracked(filed.number)
+    assert (seen["status"], seen["supplement_request"], seen["supplement_due_on"]) == \
+        ("supplement", "请说明所需信息的年份", date(2026, 10, 26))
+    # His details arrive on 20 October: received anew, due 20 working days later.
+    assert await requests.add_supplement(portal, filed.number, "2025年度", at=at(date(2026, 10, 20))) == date(2026, 11, 17)
+    row = await requests.request_for(clerk, filed.id)
+    assert (row["status"], row["received_on"], row["original_due_on"], row["due_on"], row["supplement"]) == \
+        ("open", date(2026, 10, 20), date(2026, 11, 17), date(2026, 11, 17), "2025年度")
+    with pytest.raises(requests.AlreadyDone):
+        await requests.add_supplement(portal, filed.number, "再补充", at=at(date(2026, 10, 21)))
+    # The extension now counts from the new deadline.
+    assert await requests.extend(portal, clerk, filed.id, "需征求意见", date(2026, 11, 2)) == extended_due(date(2026, 11, 17))
+
+
+async def test_details_are_asked_within_seven_working_days_and_sent_in_time(app, units):
+    county, _town = units
+    portal, clerk = app.state.portal, staff(county)
+    first = await requests.file_request(portal, valid_form(county), at=at(date(2026, 9, 30)))
+    assert await requests.ask_supplement(portal, clerk, first.id, "请补充", "1", date(2026, 10, 15)) == date(2026, 10, 16)
+    second = await requests.file_request(portal, valid_form(county), at=at(date(2026, 9, 30)))
+    with pytest.raises(requests.RequestRefused, match="within 7 working days"):
+        await requests.ask_supplement(portal, clerk, second.id, "请补充", "10", date(2026, 10, 16))
+    with pytest.raises(requests.RequestRefused, match="counts as abandoned"):
+        await requests.add_supplement(portal, first.number, "晚了", at=at(date(2026, 10, 19)))
+    assert (await requests.tracked(first.number))["status"] == "supplement"
+    await requests.close(portal, clerk, first.id, "申请人逾期未补正，视为放弃申请")
+    assert (await requests.tracked(first.number))["status"] == "closed"
