@@ -2,8 +2,8 @@
 
 A citizen, not logged in, files a request to 黄河县人民政府: he first answers the check question
 wrongly and finds everything he typed still there, then rightly, and writes down the number and
-code. 吴红, the county's publisher, finds it in her queue with its due date and answers it with
-a file. The citizen, in a fresh browser, tracks it with number and code and reads the answer.
+code. 吴红, the county's publisher, finds it in her queue with its due date (and the unit in the
+deadline report) and answers it with a file. The citizen, in a fresh browser, tracks it with number and code and reads the answer.
 
 Runs on its own server so the demo accounts' TOTP codes are free there.
 """
@@ -66,6 +66,9 @@ def test_a_citizen_files_a_request_staff_answer_and_he_reads_the_answer(server, 
     staff = new_page(server, locale="zh-CN")
     e2e.log_in(staff, demo_accounts[e2e.ACCOUNT_OF["disclosure_requests_staff"]])
     staff.get_by_role("link", name="依申请公开").first.click()
+    staff.get_by_role("link", name="期限情况").click()
+    assert "黄河县人民政府" in staff.locator("#report").inner_text()
+    staff.go_back()
     row = staff.locator("#queue tr", has=staff.get_by_text(number))
     assert due in row.inner_text() and "还剩" in row.inner_text()
     row.get_by_role("link", name=number).click()
