@@ -56,6 +56,7 @@ async def render(request: Request, template: str, *, status_code: int = 200, fra
     if user is not None and name == template:
         items = await gather_hook(portal.pm, "menu_items", portal=portal, user=user)
         context.setdefault("menu", sorted(items, key=lambda item: (item.order, item.label)))
+        context.setdefault("menu_current", current_menu_url(items, request.url.path))
         if name.startswith("admin/") or context.get("admin_page"):
             pages = await gather_hook(portal.pm, "admin_items", portal=portal, user=user)
             context.setdefault("admin_menu", sorted(pages, key=lambda item: (item.order, item.label)))
@@ -66,6 +67,14 @@ async def render(request: Request, template: str, *, status_code: int = 200, fra
     )
     html = portal.templates.render(name, context, theme=theme)
     return Response(content=html, status_code=status_code, media_type=HTML)
+
+
+def current_menu_url(items: list, path: str) -> str | None:
+    """The URL of the menu entry the page at ``path`` belongs to: the longest entry URL that is
+    ``path`` or a folder of it, so /disclosure/requests marks "requests" and not also
+    /disclosure (and /edocs never marks /edoc)."""
+    matching = [item.url for item in items if path == item.url or path.startswith(item.url.rstrip("/") + "/")]
+    return max(matching, key=len, default=None)
 
 
 def redirect(path: str, status_code: int = 303) -> Redirect:

@@ -263,3 +263,22 @@ async def test_a_theme_stylesheet_stays_on_pages_that_add_their_own(client, make
     await post_form(client, "/preferences", {"theme": "kiosk"})
     page = await client.get(path)
     assert page.status_code == 200 and "/static/theme-kiosk/kiosk." in page.text
+
+
+@pytest.mark.parametrize(
+    ("path", "marked"),
+    [
+        ("/disclosure", "/disclosure"),
+        ("/disclosure/units/3", "/disclosure"),
+        ("/disclosure/requests/manage", "/disclosure/requests/manage"),
+        ("/disclosure/requests/manage/report", "/disclosure/requests/manage"),
+        ("/edocs", None),
+        ("/", None),
+    ],
+)
+def test_the_menu_marks_only_the_entry_a_page_belongs_to(path, marked):
+    from portal.api import MenuItem
+    from portal.web import current_menu_url
+
+    items = [MenuItem("Disclosure", "/disclosure"), MenuItem("Requests", "/disclosure/requests/manage"), MenuItem("Documents", "/edoc")]
+    assert current_menu_url(items, path) == marked
