@@ -91,6 +91,12 @@ ACCOUNT_OF = {
     "edoc_parts_drafter": "xuyan",
     "webmail_forward": "linfeng",  # test_webmail_forward.py, on live_server (the other linfeng claims are on their own servers)
     "webmail_counts": "guoli",  # test_webmail_reading.py (folder counts); guoli's other claim is on its own server
+    # test_admin_logins.py, on its own server (admin-logins): zhangwei mistypes then logs in, lina is
+    # refused, admin searches; hanbing's records are written into the database, he never logs in.
+    "admin_logins": "admin",
+    "admin_logins_person": "zhangwei",
+    "admin_logins_refused": "lina",
+    "admin_logins_history": "hanbing",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server). Claim one here before using it.
