@@ -97,6 +97,13 @@ ACCOUNT_OF = {
     "admin_logins_person": "zhangwei",
     "admin_logins_refused": "lina",
     "admin_logins_history": "hanbing",
+    # test_edoc_flow_admin.py, on its own server (edoc-flows): admin adjusts the county's flow (TOTP,
+    # then recovery code #1), zhangwei drafts, lina reviews, chenjing receives; majun becomes 东镇's administrator.
+    "edoc_flows_admin": "admin",
+    "edoc_flows_drafter": "zhangwei",
+    "edoc_flows_head": "lina",
+    "edoc_flows_secretary": "chenjing",
+    "edoc_flows_other_admin": "majun",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server). Claim one here before using it.
