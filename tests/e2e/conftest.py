@@ -109,6 +109,8 @@ ACCOUNT_OF = {
 # test_login_security.py uses it on its own server). Claim one here before using it.
 # test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
 # server (edoc_server), so it takes none of the codes above.
+# test_edoc_lists.py logs in wangfang, linfeng, zhoujie, chenjing, liuyang, zhaolei, lina and heqiang
+# once each on its own server (edoc-lists), so it takes none of the codes above either.
 
 
 @dataclass
