@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from plugins.edoc.organisation import units_administered_by
 from plugins.edoc.tables import Flow, FlowStep
 from portal.db import write_transaction
 from portal.i18n import gettext as _
@@ -127,10 +128,11 @@ async def steps_of(flow_id: int) -> list[Step]:
                  frozenset(a for a in r["actions"].split(",") if a)) for r in rows]
 
 
-async def flows_for_admin() -> list[dict]:
-    """Every flow with its steps, the defaults first, for the administrator's page."""
+async def flows_for_admin(units: frozenset[int] | None = None) -> list[dict]:
+    """The defaults and the flows of ``units`` (every unit's when None) with their steps, the
+    defaults first, for the administrator's page."""
     await ensure_default_flows()
-    flows = await Flow.select().order_by(Flow.id)
+    flows = [f for f in await Flow.select().order_by(Flow.id) if units is None or f["unit"] is None or f["unit"] in units]
     flows.sort(key=lambda f: (f["unit"] is not None, f["unit"] or 0, KINDS.index(f["kind"])))
     for flow in flows:
         flow["steps"] = await steps_of(flow["id"])
@@ -145,10 +147,27 @@ class FlowError(ValueError):
         self.errors = errors
 
 
+class NotYourUnit(PermissionError):
+    """The flow is another unit's (or a default): its administrator adjusts it; ``str()`` says so."""
+
+
+async def check_administers(actor, unit_id: int | None) -> None:
+    """A unit's flows are adjusted by the administrator of that unit; the defaults, which every
+    unit without its own follows, only by an administrator of every unit."""
+    units = await units_administered_by(actor.id)
+    if units is None:
+        return
+    if unit_id is None:
+        raise NotYourUnit(_("The default flows are adjusted only by an administrator of every unit: adjust your unit's own copy."))
+    if unit_id not in units:
+        raise NotYourUnit(_("This flow belongs to another unit: only that unit's administrator adjusts it."))
+
+
 async def adopt_flow(actor, portal, unit_id: int, kind: str) -> int:
     """The unit's own copy of the flow of ``kind``, made from the default when it has none."""
     from portal.accounts.tables import Unit
 
+    await check_administers(actor, unit_id)
     if kind not in KINDS:
         raise FlowError({"kind": _("Choose a flow.")})
     if not await Unit.exists().where(Unit.id == unit_id):
@@ -176,6 +195,7 @@ async def update_flow(actor, portal, flow_id: int, form: dict[str, object]) -> N
     flow = await Flow.select().where(Flow.id == flow_id).first()
     if flow is None:
         raise FlowError({"flow": _("No such flow.")})
+    await check_administers(actor, flow["unit"])
     steps = await steps_of(flow_id)
     errors: dict[str, str] = {}
     changes: list[tuple[Step, dict]] = []

@@ -4,7 +4,10 @@ late ones, for the office and administrators."""
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
 
+from plugins.edoc import publishing
+from plugins.edoc.body import body_html
 from plugins.edoc.display import when
 from plugins.edoc.handling import handling_records
 from plugins.edoc.publishing import recent_publications
@@ -29,4 +32,15 @@ async def published(request: Request) -> Response:
     return await render(request, "edoc/published.html", publications=await recent_publications(100), when=when)
 
 
-HANDLING_ROUTES = [timeliness, published]
+@get("/published/{publication_id:int}", guards=[login_required], name="edoc:published_document")
+async def published_document(request: Request, publication_id: int) -> Response:
+    """A published document as every reader of the list opens it (DOC-13): not the document's
+    page, whose steps and opinions stay with those who handled it."""
+    publication = await publishing.published_document(publication_id)
+    if publication is None:
+        raise NotFoundException()
+    return await render(request, "edoc/published_document.html", publication=publication, when=when,
+                        body_html=body_html(publication["body"]))
+
+
+HANDLING_ROUTES = [timeliness, published, published_document]

@@ -28,7 +28,7 @@ async def home_widgets(portal, user: CurrentUser) -> list[DashboardItem]:
         items.append(DashboardItem(title, "edoc/_home_widget.html", {
             "rows": rows, "more_url": more, "post_url": f"/edoc/bulletins/new?kind={kind}" if may_post else "",
             "post_label": post_label}, order=order))
-    published = [{"url": f"/edoc/published#publication-{p['id']}", "title": p["title"], "note": p["number"],
+    published = [{"url": f"/edoc/published/{p['id']}", "title": p["title"], "note": p["number"],
                   "day": _day(p["published_at"])} for p in await recent_publications(WIDGET_ROWS)]
     items.append(DashboardItem(_("Published documents"), "edoc/_home_widget.html",
                                {"rows": published, "more_url": "/edoc/published"}, order=3))

@@ -37,6 +37,15 @@ async def scopes_of(user_id: int) -> list[RoleScope]:
             for r in rows]
 
 
+async def units_administered_by(user_id: int) -> frozenset[int] | None:
+    """The units where the user holds the administrator role; None when one of his administrator
+    roles names no unit ("All units" on the administration pages): he administers every unit."""
+    rows = await RoleAssignment.select(RoleAssignment.unit).where((RoleAssignment.user == user_id) & (RoleAssignment.role == "admin"))
+    if any(r["unit"] is None for r in rows):
+        return None
+    return frozenset(r["unit"] for r in rows)
+
+
 async def office_of(unit_id: int | None) -> int | None:
     """The unit's general office (办公室), which registers, numbers and sends documents."""
     row = await Department.select(Department.id).where((Department.unit == unit_id) & (Department.is_office == True)) \

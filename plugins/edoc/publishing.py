@@ -48,3 +48,16 @@ async def publish(portal, actor: CurrentUser, document: dict) -> int:
 
 async def recent_publications(limit: int = 8) -> list[dict]:
     return await Publication.select().order_by(Publication.published_at, ascending=False).limit(limit)
+
+
+async def published_document(publication_id: int) -> dict | None:
+    """A publication as the portal's readers open it: what was announced and the document's
+    body, never a classified one's (DOC-12)."""
+    row = await Publication.select(
+        Publication.all_columns(), Publication.unit.name.as_alias("unit_name"),
+        Publication.document.doc_type.as_alias("doc_type"), Publication.document.source.as_alias("source"),
+        Publication.document.body.as_alias("body"), Publication.document.classification.as_alias("classification"),
+    ).where(Publication.id == publication_id).first()
+    if row is None or row["classification"] not in PUBLISHABLE:
+        return None
+    return row

@@ -196,10 +196,17 @@ async def publish(request: Request, document_id: int) -> Response:
 
 @get("/flows", name="edoc:flows", guards=ADMIN)
 async def flow_list(request: Request) -> Response:
-    from plugins.edoc.organisation import names_of_units
+    from plugins.edoc.organisation import names_of_units, units_administered_by
 
-    return await _page(request, "edoc/flows.html", flows=await flows.flows_for_admin(), units=await names_of_units(), possible=flows.POSSIBLE_ACTIONS,
-                        role_labels=role_labels())
+    units = await units_administered_by(current_user(request).id)
+    every_unit = await names_of_units()
+    return await _page(request, "edoc/flows.html", flows=await flows.flows_for_admin(units), units=every_unit,
+                        adjustable=[u for u in every_unit if units is None or u["id"] in units],
+                        possible=flows.POSSIBLE_ACTIONS, role_labels=role_labels())
+
+
+async def _refused(request: Request, refusal: flows.NotYourUnit) -> Response:
+    return await _page(request, "edoc/error.html", status_code=403, message=str(refusal))
 
 
 @post("/flows/adopt", name="edoc:flow_adopt", guards=ADMIN)
@@ -207,6 +214,8 @@ async def flow_adopt(request: Request) -> Response:
     data = await request.form()
     try:
         flow_id = await flows.adopt_flow(current_user(request), portal_of(request), _int(data.get("unit")) or 0, str(data.get("kind")))
+    except flows.NotYourUnit as refusal:
+        return await _refused(request, refusal)
     except flows.FlowError as error:
         return await _page(request, "edoc/error.html", status_code=400, message=str(error))
     return redirect(f"/edoc/flows/{flow_id}")
@@ -217,12 +226,18 @@ async def flow_page(request: Request, flow_id: int) -> Response:
     return await _flow_page(request, flow_id)
 
 
-async def _flow_page(request: Request, flow_id: int, errors: dict | None = None, status_code: int = 200) -> Response:
+async def _flow_page(request: Request, flow_id: int, errors: dict | None = None, status_code: int = 200,
+                     values: dict | None = None) -> Response:
+    """The flow's form; after a refused change ``values`` are what was sent, so nothing typed is lost."""
     flow = next((f for f in await flows.flows_for_admin() if f["id"] == flow_id), None)
     if flow is None:
         return await _page(request, "edoc/error.html", status_code=404, message=_("No such flow."))
+    try:
+        await flows.check_administers(current_user(request), flow["unit"])
+    except flows.NotYourUnit as refusal:
+        return await _refused(request, refusal)
     return await _page(request, "edoc/flow.html", status_code=status_code, flow=flow, roles=ROLE_CODES, role_labels=role_labels(),
-                        possible=flows.POSSIBLE_ACTIONS, errors=errors or {})
+                        possible=flows.POSSIBLE_ACTIONS, errors=errors or {}, values=values)
 
 
 @post("/flows/{flow_id:int}", name="edoc:flow_update", guards=ADMIN)
@@ -231,8 +246,10 @@ async def flow_update(request: Request, flow_id: int) -> Response:
     form = {key: data.getall(key) if key.startswith("actions_") else data.get(key) for key in data.keys()}
     try:
         await flows.update_flow(current_user(request), portal_of(request), flow_id, form)
+    except flows.NotYourUnit as refusal:
+        return await _refused(request, refusal)
     except flows.FlowError as error:
-        return await _flow_page(request, flow_id, error.errors, 400)
+        return await _flow_page(request, flow_id, error.errors, 400, values=form)
     return redirect(f"/edoc/flows/{flow_id}")
 
 

@@ -67,7 +67,7 @@ async def _logins_view(request: Request) -> Response:
 
     return await render(
         request, "admin/logins.html", status_code=400 if errors else 200, records=records, total=total,
-        values=values, errors=errors, outcomes=logins.outcome_choices(), labels=logins.outcome_labels(),
+        values=values, errors=errors, outcomes=logins.outcome_choices(), outcome_text=logins.outcome_text, place_text=logins.place_text,
         extras=logins.extra_columns(), page=page, pages=pages,
         previous_url=page_url(page - 1) if page > 1 else None, next_url=page_url(page + 1) if page < pages else None,
         csv_url="/admin/logins.csv" + ("?" + urlencode(filters) if filters else ""),

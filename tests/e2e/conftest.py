@@ -93,11 +93,27 @@ ACCOUNT_OF = {
     "webmail_counts": "guoli",  # test_webmail_reading.py (folder counts); guoli's other claim is on its own server
     # test_disclosure_requests.py, on its own server (disclosure-requests): the county's publisher answers.
     "disclosure_requests_staff": "wuhong",
+    # test_admin_logins.py, on its own server (admin-logins): zhangwei mistypes then logs in, lina is
+    # refused, admin searches; hanbing's records are written into the database, he never logs in.
+    "admin_logins": "admin",
+    "admin_logins_person": "zhangwei",
+    "admin_logins_refused": "lina",
+    "admin_logins_history": "hanbing",
+    # test_edoc_flow_admin.py, on its own server (edoc-flows): admin adjusts the county's flow (TOTP,
+    # then recovery code #1), zhangwei drafts, lina reviews, chenjing receives; majun becomes 东镇's administrator.
+    "edoc_flows_admin": "admin",
+    "edoc_flows_drafter": "zhangwei",
+    "edoc_flows_head": "lina",
+    "edoc_flows_secretary": "chenjing",
+    "edoc_flows_other_admin": "majun",
+    "edoc_body_drafter": "zhangwei",  # test_edoc_body.py, on its own server (edoc-body)
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server). Claim one here before using it.
 # test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
 # server (edoc_server), so it takes none of the codes above.
+# test_edoc_lists.py logs in wangfang, linfeng, zhoujie, chenjing, liuyang, zhaolei, lina and heqiang
+# once each on its own server (edoc-lists), so it takes none of the codes above either.
 
 
 @dataclass

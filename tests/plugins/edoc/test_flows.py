@@ -350,3 +350,36 @@ async def test_an_administrator_adjusts_a_flow_for_one_unit(demo, portal):
     default_names = [s["name"] for s in await FlowStep.select(FlowStep.name).where(FlowStep.flow != flow_id)]
     assert "分管领导签发" not in default_names
     assert await Document.count() == 1
+
+
+async def test_a_unit_administrator_adjusts_only_his_own_units_flows(demo, portal):
+    """Per unit (DOC-1): the administrator of 东镇 adjusts 东镇's flows; the county's and the
+    defaults are refused. An administrator of every unit ("All units") adjusts any of them."""
+    from portal.accounts.tables import RoleAssignment, Unit
+
+    county, township = demo["admin"].unit_id, demo["majun"].unit_id
+    await RoleAssignment.insert(RoleAssignment(user=demo["majun"].id, role="admin", unit=township))
+    majun = await load_current_user(demo["majun"].id, portal.permissions)
+    county_flow = await flows.adopt_flow(demo["admin"], portal, county, "upward")
+    with pytest.raises(flows.NotYourUnit):
+        await flows.adopt_flow(demo["admin"], portal, township, "upward")
+    with pytest.raises(flows.NotYourUnit):
+        await flows.adopt_flow(majun, portal, county, "downward")
+    own = await flows.adopt_flow(majun, portal, township, "upward")
+    steps = await flows.steps_of(county_flow)
+    form = {f"name_{s.position}": "改" for s in steps} | {f"role_{s.position}": s.role for s in steps} \
+        | {f"actions_{s.position}": sorted(s.actions) for s in steps}
+    default = (await flows.Flow.select(flows.Flow.id).where(flows.Flow.unit.is_null()).first())["id"]
+    for flow_id in (county_flow, default):
+        with pytest.raises(flows.NotYourUnit):
+            await flows.update_flow(majun, portal, flow_id, form)
+    assert {s.name for s in await flows.steps_of(county_flow)} != {"改"}
+    await flows.update_flow(majun, portal, own, form)
+    assert [f["unit"] for f in await flows.flows_for_admin(frozenset({township}))] == [None, None, None, township]
+
+    top = await load_current_user(demo["zhoujie"].id, portal.permissions)
+    await RoleAssignment.insert(RoleAssignment(user=top.id, role="admin", unit=None))
+    top = await load_current_user(top.id, portal.permissions)
+    await flows.update_flow(top, portal, county_flow, form)
+    await flows.update_flow(top, portal, default, {**form, **{f"name_{n}": "默认" for n in range(8)}})
+    assert await flows.adopt_flow(top, portal, (await Unit.select(Unit.id).where(Unit.code == "sd").first())["id"], "incoming")

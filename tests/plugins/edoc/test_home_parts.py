@@ -132,6 +132,32 @@ async def test_a_published_document_is_on_the_home_page_and_offered_to_the_discl
     assert "关于做好秋季防汛工作的通知" in (await client.get("/edoc/published")).text
 
 
+async def test_a_published_document_opens_for_every_reader_without_its_steps(client, app, org, make_user):
+    """DOC-13: the list and the home page link to the published document: its title, number and
+    body (kept safe), not the opinions of its steps; a document classified since then never shows."""
+    secretary = await make_user("secretary", roles=["secretary", "staff"], unit_id=org["unit"], department_id=org["office"])
+    reader = await make_user("reader", roles=["staff"], unit_id=org["other_unit"])
+    rows = await Document.insert(Document(title="关于做好秋季防汛工作的通知", direction="incoming", drafter=secretary.id, doc_type="通知",
+                                          source="济南市人民政府", body="<p>请<strong>立即</strong>部署。</p><script>alert(1)</script>",
+                                          status="finished")).returning(Document.id)
+    document_id = rows[0]["id"]
+    actor = current(secretary, org["unit"], org["office"], {"edoc.publish"})
+    publication_id = await publish(app.state.portal, actor, {"id": document_id, "title": "关于做好秋季防汛工作的通知",
+                                                              "number": "济政〔2026〕9号", "unit": org["unit"], "classification": "public"})
+    await login_as(client, reader)
+    assert f'href="/edoc/published/{publication_id}"' in (await client.get("/edoc/published")).text
+    assert f'href="/edoc/published/{publication_id}"' in (await client.get("/")).text
+    page = await client.get(f"/edoc/published/{publication_id}")
+    assert page.status_code == 200
+    for shown in ("关于做好秋季防汛工作的通知", "济政〔2026〕9号", "济南市人民政府", "<p>请<strong>立即</strong>部署。</p>"):
+        assert shown in page.text
+    assert "alert(1)" not in page.text
+    assert (await client.get(f"/edoc/{document_id}")).status_code == 403  # the document's own page is not his
+    assert (await client.get(f"/edoc/published/{publication_id + 1}")).status_code == 404
+    await Document.update({Document.classification: "secret"}).where(Document.id == document_id)
+    assert (await client.get(f"/edoc/published/{publication_id}")).status_code == 404
+
+
 @pytest.mark.parametrize("classification", ["secret", "confidential", "top_secret", "秘密", "", None])
 async def test_a_classified_document_is_never_published(app, org, make_user, classification):
     secretary = await make_user("secretary", roles=["secretary", "staff"], unit_id=org["unit"], department_id=org["office"])

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from plugins.edoc import services
-from plugins.edoc.tables import Task
+from plugins.edoc.tables import Flow, Task
 from portal.accounts.tables import User
 from portal.demo import ACCOUNTS, DEMO_PASSWORD, seed_demo
 from portal.testing import TestUser, login_as, post_form
@@ -111,3 +111,35 @@ async def test_the_flow_pages_are_for_administrators(client, demo):
     assert (await post_form(client, flow_url, form)).status_code == 303
     assert "部门核稿" in (await client.get(flow_url)).text
     assert await Task.count() == 0
+
+    # A refused change shows what was sent, so nothing typed is lost; nothing of it is saved.
+    refused = await post_form(client, flow_url, {**form, "name_1": "科室核稿", "role_2": "secretary", "actions_0": "recall"})
+    assert refused.status_code == 400 and "A step must allow the action that moves it on." in refused.text
+    assert 'name="name_1" value="科室核稿"' in refused.text
+    assert re.search(r'<select name="role_2">.*?<option value="secretary" selected>', refused.text, re.S)
+    assert not re.search(r'name="actions_0" value="approve" checked', refused.text)
+    assert 'name="name_1" value="部门核稿"' in (await client.get(flow_url)).text
+
+
+async def test_another_units_administrator_is_refused_the_flow_pages(client, demo):
+    """DOC-1 per unit: 马军, administrator of 东镇, neither sees nor changes the county's flow."""
+    from portal.accounts.tables import RoleAssignment, Unit
+
+    await as_user(client, demo, "admin")
+    page = (await client.get("/edoc/flows")).text
+    county = re.search(r'<option value="(\d+)">黄河县人民政府', page).group(1)
+    assert "东镇人民政府</option>" not in page.split('id="unit"')[1]  # he adjusts his own unit's only
+    flow_url = (await post_form(client, "/edoc/flows/adopt", {"unit": county, "kind": "upward"})).headers["location"]
+    township = (await Unit.select(Unit.id).where(Unit.code == "dongzhen").first())["id"]
+    assert (await post_form(client, "/edoc/flows/adopt", {"unit": township, "kind": "upward"})).status_code == 403
+
+    await RoleAssignment.insert(RoleAssignment(user=demo["majun"].id, role="admin", unit=township))
+    await as_user(client, demo, "majun")
+    page = (await client.get("/edoc/flows")).text
+    assert flow_url not in page and "黄河县人民政府</option>" not in page.split('id="unit"')[1]
+    refused = await client.get(flow_url)
+    assert refused.status_code == 403 and "belongs to another unit" in refused.text
+    assert (await post_form(client, flow_url, {"name_0": "改"})).status_code == 403
+    assert (await post_form(client, "/edoc/flows/adopt", {"unit": county, "kind": "downward"})).status_code == 403
+    default = await Flow.select(Flow.id).where(Flow.unit.is_null()).first()
+    assert (await client.get(f"/edoc/flows/{default['id']}")).status_code == 403  # the defaults: an administrator of every unit
