@@ -12,9 +12,9 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.disclosure.tables import Category
+    from plugins.disclosure.tables import TABLES
 
-    return TableSet(NAME, [Category], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, TABLES, Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
@@ -42,3 +42,17 @@ def register_permissions(portal):
 @hookimpl
 def menu_items(portal, user):
     return [MenuItem(portal.gettext("Public disclosure"), "/disclosure", section=NAME, order=30)]
+
+
+@hookimpl
+async def on_document_published(portal, document):
+    from plugins.disclosure.documents import receive_document
+
+    await receive_document(portal, document)
+
+
+@hookimpl
+async def on_demo_seeded(portal, units):
+    from plugins.disclosure.demo import seed_demo_catalog
+
+    await seed_demo_catalog(portal, units)

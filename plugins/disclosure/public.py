@@ -1,0 +1,173 @@
+"""What the public sees (PUB-1, PUB-4): the service API of the public pages, the kiosk and any
+other code that shows disclosed information. Everything here returns only items that are
+published and whose ``publish_at`` has come, never a draft, a scheduled or a withdrawn item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from piccolo.columns.combination import WhereRaw
+from piccolo.query.functions.aggregate import Count
+
+from plugins.disclosure.tables import Attachment, Category, Item
+from portal.accounts.tables import Unit
+from portal.jobs import now as utc_now
+
+PAGE_SIZE = 20
+MAX_PAGE = 10_000
+MAX_QUERY = 100
+TRIGRAM = 3  # characters in a trigram, the shortest text the SQLite index looks up directly
+LAST_CHARACTER = "\U0010ffff"
+SEARCHED = ("disclosure_item.title", "disclosure_item.body_text")
+
+LIST_COLUMNS = (Item.id, Item.title, Item.document_date, Item.issuer, Item.document_number, Item.publish_at,
+                Item.updated_at, Item.category, Item.unit)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of items: ``items`` (dicts of ``LIST_COLUMNS``), the page number and how many
+    items match in all."""
+
+    items: list[dict]
+    page: int
+    total: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def visible(moment: datetime | None = None):
+    """The condition of an item the public may see at ``moment`` (now by default)."""
+    return (Item.status == "published") & (Item.publish_at <= (moment or utc_now()))
+
+
+def page_number(value) -> int:
+    """A page number from a query string: 1 for anything that is not one, at most ``MAX_PAGE``."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+async def public_units() -> list[dict]:
+    """Units that have a catalog (at least one category), by level then name, with ``code``."""
+    rows = await Unit.select(Unit.id, Unit.name, Unit.code, Unit.level).where(
+        Unit.id.is_in(Category.select(Category.unit)))
+    order = {"province": 0, "city": 1, "county": 2, "township": 3}
+    return sorted(rows, key=lambda u: (order.get(u["level"], 9), u["name"]))
+
+
+async def unit_by_code(code: str) -> dict | None:
+    if not code or len(code) > 40:
+        return None
+    return await Unit.select(Unit.id, Unit.name, Unit.code).where(Unit.code == code).first()
+
+
+async def catalog(unit_id: int, moment: datetime | None = None) -> list[dict]:
+    """The unit's categories in order, each with ``count``: the items the public sees in it."""
+    categories = await Category.select(Category.id, Category.name, Category.key).where(
+        Category.unit == unit_id).order_by(Category.position).order_by(Category.id)
+    counts = await Item.select(Item.category, Count(Item.id, alias="n")).where(
+        (Item.unit == unit_id) & visible(moment)).group_by(Item.category)
+    by_category = {row["category"]: row["n"] for row in counts}
+    for row in categories:
+        row["count"] = by_category.get(row["id"], 0)
+    return categories
+
+
+async def public_category(category_id: int) -> dict | None:
+    """A category with its unit's ``unit_name`` and ``unit_code``."""
+    return await Category.select(Category.id, Category.name, Category.key, Category.unit,
+                                 Category.unit.name.as_alias("unit_name"), Category.unit.code.as_alias("unit_code")).where(
+        Category.id == category_id).first()
+
+
+async def published_items(unit_id: int | None = None, category_id: int | None = None, page: int = 1, *,
+                          page_size: int = PAGE_SIZE, moment: datetime | None = None) -> Page:
+    """Published items, newest first, of a unit (and one of its categories), one page of them."""
+    condition = visible(moment)
+    if unit_id is not None:
+        condition &= Item.unit == unit_id
+    if category_id is not None:
+        condition &= Item.category == category_id
+    return await _page(condition, page, page_size)
+
+
+async def search(text: str, unit_id: int | None = None, page: int = 1, *, page_size: int = PAGE_SIZE,
+                 moment: datetime | None = None) -> Page:
+    """Published items whose title or body contain ``text`` (a substring as typed, case aside,
+    Chinese included), newest first."""
+    text = " ".join((text or "").split())[:MAX_QUERY]
+    if not text:
+        return Page([], 1, 0, page_size)
+    condition = visible(moment) & search_condition(text)
+    if unit_id is not None:
+        condition &= Item.unit == unit_id
+    return await _page(condition, page, page_size)
+
+
+def search_condition(text: str) -> WhereRaw:
+    """Items whose title or body text contain ``text`` (not empty), every character literal.
+
+    The pattern of webmail's search: SQLite reads the FTS5 trigram index (a phrase for three
+    characters or more, for one or two the postings of every trigram beginning with them),
+    PostgreSQL's ILIKE the pg_trgm indexes."""
+    if Item._meta.db.engine_type == "sqlite":
+        if len(text) >= TRIGRAM:
+            return WhereRaw("disclosure_item.id IN (SELECT rowid FROM disclosure_item_fts WHERE disclosure_item_fts MATCH {})",
+                            '"' + text.replace('"', '""') + '"')
+        prefix = text.lower()  # the index holds folded trigrams
+        return WhereRaw("disclosure_item.id IN (SELECT doc FROM disclosure_item_fts_instances WHERE term >= {} AND term <= {})",
+                        prefix, prefix + LAST_CHARACTER)
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return WhereRaw("(" + " OR ".join(f"{column} ILIKE {{}} ESCAPE '\\'" for column in SEARCHED) + ")",
+                    *[pattern] * len(SEARCHED))
+
+
+async def _page(condition, page: int, page_size: int) -> Page:
+    page = page_number(page)
+    total = await Item.count().where(condition)
+    rows = await Item.select(*LIST_COLUMNS, Item.category.name.as_alias("category_name"),
+                             Item.unit.name.as_alias("unit_name"), Item.unit.code.as_alias("unit_code")).where(
+        condition).order_by(Item.publish_at, ascending=False).order_by(Item.id, ascending=False).limit(
+        page_size).offset((page - 1) * page_size)
+    return Page(rows, page, total, page_size)
+
+
+async def get_public_item(item_id: int, moment: datetime | None = None) -> dict | None:
+    """A published item with everything its page shows (``body``, as written: show it through
+    ``portal.richtext.body_html``), its category and unit, and ``attachments``; None when the
+    public may not see it (a draft, scheduled, withdrawn or missing item alike)."""
+    row = await Item.select(
+        *LIST_COLUMNS, Item.body, Item.category.name.as_alias("category_name"), Item.unit.name.as_alias("unit_name"),
+        Item.unit.code.as_alias("unit_code"),
+    ).where((Item.id == item_id) & visible(moment)).first()
+    if row is not None:
+        row["attachments"] = await attachments_of(item_id)
+    return row
+
+
+async def attachments_of(item_id: int) -> list[dict]:
+    return await Attachment.select(Attachment.id, Attachment.filename, Attachment.size, Attachment.content_type).where(
+        Attachment.item == item_id).order_by(Attachment.id)
+
+
+async def public_attachment(attachment_id: int, moment: datetime | None = None) -> dict | None:
+    """An attachment of an item the public may see (``sha256`` locates its content), else None."""
+    return await Attachment.select(Attachment.id, Attachment.item, Attachment.filename, Attachment.size,
+                                   Attachment.sha256).where(
+        (Attachment.id == attachment_id) & Attachment.item.is_in(Item.select(Item.id).where(visible(moment)))).first()
