@@ -25,7 +25,7 @@ from plugins.edoc.tables import Document
 from portal import files
 from portal.api import CurrentUser
 from portal.db import write_transaction
-from portal.files import content_disposition, safe_filename  # noqa: F401 (the routes use them from here)
+from portal.files import MAX_FILENAME, content_disposition, safe_filename  # noqa: F401 (the routes use them from here)
 from portal.i18n import gettext as _
 
 MAX_BYTES = 20 * 1024 * 1024
