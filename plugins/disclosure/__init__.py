@@ -30,6 +30,11 @@ def register_templates(portal):
 
 
 @hookimpl
+def register_static(portal):
+    return HERE / "static"
+
+
+@hookimpl
 def register_locales(portal):
     return HERE / "locale"
 
@@ -41,7 +46,10 @@ def register_permissions(portal):
 
 @hookimpl
 def menu_items(portal, user):
-    return [MenuItem(portal.gettext("Public disclosure"), "/disclosure", section=NAME, order=30)]
+    # Publishers land on their catalog's pages, which link to the public ones (one entry, so
+    # one "current page" mark).
+    url = "/disclosure/manage" if user.can("disclosure.publish") else "/disclosure"
+    return [MenuItem(portal.gettext("Public disclosure"), url, section=NAME, order=30)]
 
 
 @hookimpl

@@ -148,6 +148,12 @@ async def _page(condition, page: int, page_size: int) -> Page:
     return Page(rows, page, total, page_size)
 
 
+async def feed_items(category_id: int, limit: int = 20, moment: datetime | None = None) -> list[dict]:
+    """The category's newest published items with their ``body_text``, for its feed."""
+    return await Item.select(*LIST_COLUMNS, Item.body_text).where((Item.category == category_id) & visible(moment)).order_by(
+        Item.publish_at, ascending=False).order_by(Item.id, ascending=False).limit(limit)
+
+
 async def get_public_item(item_id: int, moment: datetime | None = None) -> dict | None:
     """A published item with everything its page shows (``body``, as written: show it through
     ``portal.richtext.body_html``), its category and unit, and ``attachments``; None when the
