@@ -91,6 +91,7 @@ ACCOUNT_OF = {
     "edoc_parts_drafter": "xuyan",
     "webmail_forward": "linfeng",  # test_webmail_forward.py, on live_server (the other linfeng claims are on their own servers)
     "webmail_counts": "guoli",  # test_webmail_reading.py (folder counts); guoli's other claim is on its own server
+    "disclosure_publisher": "wuhong",  # test_disclosure.py, on its own server (disclosure)
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server). Claim one here before using it.
