@@ -81,6 +81,8 @@ async def seed_demo_catalog(portal, units: dict[str, int]) -> int:
                     classification="public", status="published", publish_at=published,
                     created_at=published, updated_at=published,
                 ))
+        # Oldest first, so ids follow the publication order as they do in a catalog grown over time.
+        rows.sort(key=lambda row: row.publish_at)
         async with write_transaction():
             await Item.insert(*rows)
         added += len(rows)

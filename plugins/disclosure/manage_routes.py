@@ -16,7 +16,7 @@ from litestar.response import File
 from plugins.disclosure import categories as cats
 from plugins.disclosure import items, public
 from plugins.disclosure.items import ItemForm, ItemRefused, NotAllowed, PublishRefused
-from plugins.disclosure.public_routes import MAX_ID, download
+from plugins.disclosure.public_routes import download, known_id
 from portal.accounts.tables import Unit
 from portal.i18n import gettext as _
 from portal.localtime import ZONE, local
@@ -30,12 +30,6 @@ FORM_FIELDS = ("category", "title", "document_date", "issuer", "document_number"
 DONE = ("created", "saved", "published", "scheduled", "withdrawn", "attached", "removed")
 
 
-def _id(value: int) -> int:
-    if not 0 < value <= MAX_ID:
-        raise NotFoundException()
-    return value
-
-
 async def _managed_unit(request: Request, code: str) -> dict:
     unit = await public.unit_by_code(code)
     if unit is None:
@@ -47,7 +41,7 @@ async def _managed_unit(request: Request, code: str) -> dict:
 
 async def _managed_item(request: Request, item_id: int) -> dict:
     try:
-        return await items.managed_item(current_user(request), _id(item_id))
+        return await items.managed_item(current_user(request), known_id(item_id))
     except items.ItemNotFound:
         raise NotFoundException() from None
     except NotAllowed:
@@ -56,7 +50,7 @@ async def _managed_item(request: Request, item_id: int) -> dict:
 
 async def _managed_category(request: Request, category_id: int) -> dict:
     try:
-        category = await cats.category(_id(category_id))
+        category = await cats.category(known_id(category_id))
     except cats.CategoryNotFound:
         raise NotFoundException() from None
     if not items.may_manage(current_user(request), category["unit"]):
@@ -220,7 +214,7 @@ async def attachment_add(request: Request, item_id: int) -> Response:
 @post("/manage/attachments/{attachment_id:int}/remove", name="disclosure:attachment_remove", guards=GUARDS)
 async def attachment_remove(request: Request, attachment_id: int) -> Response:
     try:
-        item_id = await items.remove_attachment(portal_of(request), current_user(request), _id(attachment_id))
+        item_id = await items.remove_attachment(portal_of(request), current_user(request), known_id(attachment_id))
     except items.ItemNotFound:
         raise NotFoundException() from None
     except NotAllowed:
@@ -234,7 +228,7 @@ async def attachment_remove(request: Request, attachment_id: int) -> Response:
 @get("/manage/attachments/{attachment_id:int}", name="disclosure:manage_attachment", guards=GUARDS)
 async def manage_attachment(request: Request, attachment_id: int) -> File:
     try:
-        attachment = await items.staff_attachment(current_user(request), _id(attachment_id))
+        attachment = await items.staff_attachment(current_user(request), known_id(attachment_id))
     except items.ItemNotFound:
         raise NotFoundException() from None
     except NotAllowed:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from piccolo.columns.combination import WhereRaw
-from piccolo.query.functions.aggregate import Count
 
 from plugins.disclosure.tables import Attachment, Category, Item
 from portal.accounts.tables import Unit
@@ -18,6 +17,9 @@ from portal.jobs import now as utc_now
 PAGE_SIZE = 20
 MAX_PAGE = 10_000
 MAX_QUERY = 100
+# A search counts and pages through at most this many of the newest items it finds: the cost of
+# a common word stays that of a rare one, and nobody reads further than that.
+SEARCH_CAP = 1000
 TRIGRAM = 3  # characters in a trigram, the shortest text the SQLite index looks up directly
 LAST_CHARACTER = "\U0010ffff"
 SEARCHED = ("disclosure_item.title", "disclosure_item.body_text")
@@ -35,6 +37,8 @@ class Page:
     page: int
     total: int
     page_size: int = PAGE_SIZE
+    # A search that found more than SEARCH_CAP items: ``total`` is the cap.
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -78,14 +82,17 @@ async def unit_by_code(code: str) -> dict | None:
 
 
 async def catalog(unit_id: int, moment: datetime | None = None) -> list[dict]:
-    """The unit's categories in order, each with ``count``: the items the public sees in it."""
-    categories = await Category.select(Category.id, Category.name, Category.key).where(
+    """The unit's categories in order, each with ``count``: the items the public sees in it.
+
+    The count of published items is kept per category by triggers; the few published items
+    whose moment is still ahead (scheduled) are subtracted, read through the publish_at index."""
+    moment = moment or utc_now()
+    categories = await Category.select(Category.id, Category.name, Category.key, Category.published_count).where(
         Category.unit == unit_id).order_by(Category.position).order_by(Category.id)
-    counts = await Item.select(Item.category, Count(Item.id, alias="n")).where(
-        (Item.unit == unit_id) & visible(moment)).group_by(Item.category)
-    by_category = {row["category"]: row["n"] for row in counts}
+    ahead = await Item.select(Item.category, Item.status).where(Item.publish_at > moment)
     for row in categories:
-        row["count"] = by_category.get(row["id"], 0)
+        scheduled = sum(1 for item in ahead if item["category"] == row["id"] and item["status"] == "published")
+        row["count"] = row.pop("published_count") - scheduled
     return categories
 
 
@@ -110,14 +117,27 @@ async def published_items(unit_id: int | None = None, category_id: int | None = 
 async def search(text: str, unit_id: int | None = None, page: int = 1, *, page_size: int = PAGE_SIZE,
                  moment: datetime | None = None) -> Page:
     """Published items whose title or body contain ``text`` (a substring as typed, case aside,
-    Chinese included), newest first."""
+    Chinese included), the newest entered first, at most ``SEARCH_CAP`` of them.
+
+    The order is the items' ids, not their publication moments: the database then walks the
+    matches from the newest and stops at the cap, instead of sorting every match of a common
+    word. The two orders differ only for items scheduled ahead of their writing."""
     text = " ".join((text or "").split())[:MAX_QUERY]
     if not text:
         return Page([], 1, 0, page_size)
     condition = visible(moment) & search_condition(text)
     if unit_id is not None:
         condition &= Item.unit == unit_id
-    return await _page(condition, page, page_size)
+    found = [row["id"] for row in await Item.select(Item.id).where(condition).order_by(
+        Item.id, ascending=False).limit(SEARCH_CAP + 1)]
+    capped = len(found) > SEARCH_CAP
+    found = found[:SEARCH_CAP]
+    pages = max(1, -(-len(found) // page_size))
+    page = min(page_number(page), pages)
+    wanted = found[(page - 1) * page_size:page * page_size]
+    rows = await _rows(Item.id.is_in(wanted)) if wanted else []
+    order = {item_id: n for n, item_id in enumerate(wanted)}
+    return Page(sorted(rows, key=lambda row: order[row["id"]]), page, len(found), page_size, capped)
 
 
 def search_condition(text: str) -> WhereRaw:
@@ -138,12 +158,15 @@ def search_condition(text: str) -> WhereRaw:
                     *[pattern] * len(SEARCHED))
 
 
+def _rows(condition):
+    return Item.select(*LIST_COLUMNS, Item.category.name.as_alias("category_name"), Item.unit.name.as_alias("unit_name"),
+                       Item.unit.code.as_alias("unit_code")).where(condition)
+
+
 async def _page(condition, page: int, page_size: int) -> Page:
     page = page_number(page)
     total = await Item.count().where(condition)
-    rows = await Item.select(*LIST_COLUMNS, Item.category.name.as_alias("category_name"),
-                             Item.unit.name.as_alias("unit_name"), Item.unit.code.as_alias("unit_code")).where(
-        condition).order_by(Item.publish_at, ascending=False).order_by(Item.id, ascending=False).limit(
+    rows = await _rows(condition).order_by(Item.publish_at, ascending=False).order_by(Item.id, ascending=False).limit(
         page_size).offset((page - 1) * page_size)
     return Page(rows, page, total, page_size)
 

@@ -27,7 +27,8 @@ from portal.web import current_user, rate_limited
 MAX_ID = 2**31 - 1
 
 
-def _id(value: int) -> int:
+def known_id(value: int) -> int:
+    """``value`` when it can be an id, else 404."""
     if not 0 < value <= MAX_ID:
         raise NotFoundException()
     return value
@@ -53,7 +54,7 @@ async def unit_page(request: Request, code: str) -> Response:
 
 @get("/categories/{category_id:int}", name="disclosure:category")
 async def category_page(request: Request, category_id: int) -> Response:
-    category = await public.public_category(_id(category_id))
+    category = await public.public_category(known_id(category_id))
     if category is None:
         raise NotFoundException()
     listed = await public.published_items(category["unit"], category["id"], public.page_number(request.query_params.get("page")))
@@ -62,7 +63,7 @@ async def category_page(request: Request, category_id: int) -> Response:
 
 @get("/categories/{category_id:int}/feed.atom", name="disclosure:feed")
 async def category_feed(request: Request, category_id: int) -> Response:
-    category = await public.public_category(_id(category_id))
+    category = await public.public_category(known_id(category_id))
     if category is None:
         raise NotFoundException()
     entries = await public.feed_items(category["id"], feeds.ENTRIES)
@@ -77,7 +78,7 @@ async def category_feed(request: Request, category_id: int) -> Response:
 
 @get("/items/{item_id:int}", name="disclosure:item")
 async def item_page(request: Request, item_id: int) -> Response:
-    item = await public.get_public_item(_id(item_id))
+    item = await public.get_public_item(known_id(item_id))
     if item is None:
         raise NotFoundException()
     return await page(request, "disclosure/item.html", item=item, body=body_html(item["body"]),
@@ -86,7 +87,7 @@ async def item_page(request: Request, item_id: int) -> Response:
 
 @get("/attachments/{attachment_id:int}", name="disclosure:attachment")
 async def attachment_download(request: Request, attachment_id: int) -> File:
-    attachment = await public.public_attachment(_id(attachment_id))
+    attachment = await public.public_attachment(known_id(attachment_id))
     if attachment is None:
         raise NotFoundException()
     return download(request, attachment)

@@ -22,6 +22,9 @@ class Category(Table, tablename="disclosure_category"):
     # The standard category this one started as (``services.STANDARD_CATEGORIES``: ``policies``,
     # ``notices``, ...), kept through renames so other code finds it; "" for a unit's own.
     key = Varchar(length=30, default="")
+    # Items with status "published" in it, scheduled ones ahead included: kept by triggers on
+    # disclosure_item (migration 2026-11-26T15:22:07), so the catalog counts without reading items.
+    published_count = Integer(default=0)
 
 
 class Item(Table, tablename="disclosure_item"):

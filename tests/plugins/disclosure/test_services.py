@@ -11,6 +11,7 @@ from plugins.disclosure import categories as cats
 from plugins.disclosure import items, public
 from plugins.disclosure.documents import receive_document
 from plugins.disclosure.items import ItemForm, ItemRefused, NotAllowed, PublishRefused
+from plugins.disclosure.tables import Item
 from portal.audit.tables import AuditEntry
 from portal.jobs import now
 
@@ -241,3 +242,54 @@ async def test_a_unit_without_a_catalog_gets_the_standard_categories_when_a_docu
     item_id = await receive_document(app.state.portal, {"id": 1, "title": "西镇通知", "unit": unit, "classification": "public"})
     assert (await public.get_public_item(item_id))["category_name"] == "政策文件"
     assert [u["code"] for u in await public.public_units()] == ["xizhen"]
+
+
+async def test_a_search_that_finds_more_than_the_cap_says_so_and_stops_there(app, units, categories, publisher, monkeypatch):
+    user = as_current(publisher, units["county"])
+    monkeypatch.setattr(public, "SEARCH_CAP", 5)
+    ids = [await _published(app, user, categories["county"]["news"], f"防汛工作简报第{n}期") for n in range(7)]
+    results = await public.search("防汛", page_size=2)
+    assert results.capped and results.total == 5 and results.pages == 3
+    assert [i["id"] for i in results.items] == ids[::-1][:2]
+    last = await public.search("防汛", page=99, page_size=2)
+    assert last.page == 3 and [i["id"] for i in last.items] == [ids[2]]
+    assert not (await public.search("第6期")).capped
+
+
+async def test_drafts_and_withdrawn_items_are_not_in_the_search_index(app, units, categories, publisher):
+    """The SQLite index holds published items only: nothing a search could leak."""
+    portal, user = app.state.portal, as_current(publisher, units["county"])
+    draft = await items.create_item(portal, user, units["county"], form(categories["county"]["news"], "草稿里的秘密词"))
+    withdrawn = await _published(app, user, categories["county"]["news"], "撤回的秘密词")
+    await items.withdraw_item(portal, user, withdrawn, "有误")
+    kept = await _published(app, user, categories["county"]["news"], "公开的秘密词")
+    if Item._meta.db.engine_type == "sqlite":
+        rows = await Item.raw("SELECT rowid AS id FROM disclosure_item_fts WHERE disclosure_item_fts MATCH {}", '"秘密词"')
+        assert [r["id"] for r in rows] == [kept]
+    assert [i["id"] for i in (await public.search("秘密词")).items] == [kept]
+    assert draft not in [i["id"] for i in (await public.search("草稿")).items]
+
+
+async def test_the_catalog_counts_follow_every_change_of_state_and_category(app, units, categories, publisher):
+    """The counts come from triggers (SQLite and PostgreSQL) less the items scheduled ahead."""
+    portal, user = app.state.portal, as_current(publisher, units["county"])
+    notices, news = categories["county"]["notices"], categories["county"]["news"]
+
+    async def counts(moment=None):
+        return {c["key"]: c["count"] for c in await public.catalog(units["county"], moment) if c["count"]}
+
+    first = await _published(app, user, notices)
+    second = await _published(app, user, notices, "第二条")
+    draft = await items.create_item(portal, user, units["county"], form(notices, "草稿"))
+    assert await counts() == {"notices": 2}
+    await items.update_item(portal, user, second, form(news, "第二条"))
+    assert await counts() == {"notices": 1, "news": 1}
+    ahead = now() + timedelta(hours=1)
+    await items.publish_item(portal, user, draft, ahead)
+    assert await counts() == {"notices": 1, "news": 1}
+    assert await counts(ahead) == {"notices": 2, "news": 1}
+    await items.withdraw_item(portal, user, first, "有误")
+    await items.withdraw_item(portal, user, draft, "取消")
+    assert await counts(ahead) == {"news": 1}
+    await Item.delete().where(Item.id == second)
+    assert await counts() == {}
