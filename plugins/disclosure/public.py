@@ -105,12 +105,14 @@ async def public_category(category_id: int) -> dict | None:
 
 async def published_items(unit_id: int | None = None, category_id: int | None = None, page: int = 1, *,
                           page_size: int = PAGE_SIZE, moment: datetime | None = None) -> Page:
-    """Published items, newest first, of a unit (and one of its categories), one page of them."""
+    """Published items, newest first, of a unit or of one category, one page of them."""
     condition = visible(moment)
-    if unit_id is not None:
-        condition &= Item.unit == unit_id
+    # A category belongs to one unit: naming the unit too would lead the database to the unit's
+    # index instead of the category's.
     if category_id is not None:
         condition &= Item.category == category_id
+    elif unit_id is not None:
+        condition &= Item.unit == unit_id
     return await _page(condition, page, page_size)
 
 
