@@ -291,3 +291,11 @@ async def test_publishers_manage_categories_through_the_page(client, units, cate
     assert (await post_form(client, f"/disclosure/manage/categories/{added}/delete", {})).status_code == 303
     public_page = await client.get("/disclosure/units/huanghe")
     assert "重点领域" not in public_page.text and "通知公告" in public_page.text
+
+
+async def test_the_menu_leads_publishers_to_their_catalog_and_others_to_the_public_pages(client, units, publisher, make_user):
+    await login_as(client, publisher)
+    assert 'href="/disclosure/manage"' in (await client.get("/")).text
+    await login_as(client, await make_user("clerk", roles=["staff"], unit_id=units["county"]))
+    home = (await client.get("/")).text
+    assert 'href="/disclosure"' in home and 'href="/disclosure/manage"' not in home
