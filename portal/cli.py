@@ -34,7 +34,7 @@ async def _prepare(app, *, seed: bool, verbose: bool = True) -> None:
         if seed:
             from portal.demo import seed_demo
 
-            if await seed_demo():
+            if await seed_demo(portal):
                 print("Demo organisation created: `portal demo --json` lists the accounts.")
     finally:
         await close_engine()

@@ -65,8 +65,9 @@ ACCOUNTS = [
 ]
 
 
-async def seed_demo() -> bool:
-    """Create the demo organisation unless the database already has units. True if seeded."""
+async def seed_demo(portal=None) -> bool:
+    """Create the demo organisation unless the database already has units. True if seeded.
+    Given the ``portal``, its plugins then add their demo data (the ``on_demo_seeded`` hook)."""
     if await Unit.count() > 0:
         return False
     unit_ids: dict[str, int] = {}
@@ -90,6 +91,10 @@ async def seed_demo() -> bool:
             async with write_transaction():
                 await User.update({User.totp_secret: account.totp_secret}).where(User.id == user_id)
                 await RecoveryCode.insert(*[RecoveryCode(user=user_id, code_hash=hash_recovery_code(code)) for code in demo_recovery_codes(account.username)])
+    if portal is not None:
+        from portal.plugins import gather_hook
+
+        await gather_hook(portal.pm, "on_demo_seeded", portal=portal, units=dict(unit_ids))
     return True
 
 

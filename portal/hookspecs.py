@@ -195,3 +195,9 @@ def on_mail_received(portal, message, verdicts):
 @hookspec
 def on_document_published(portal, document):
     """An official document was published; ``document`` is a dict of its public fields."""
+
+
+@hookspec
+def on_demo_seeded(portal, units):
+    """The demo organisation was just created (``portal serve --demo`` on an empty database);
+    ``units`` maps each demo unit's code (``huanghe``) to its id. Add the plugin's demo data."""

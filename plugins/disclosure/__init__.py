@@ -13,9 +13,9 @@ HERE = Path(__file__).parent
 @hookimpl
 def register_tables(portal):
     from plugins.disclosure.request_tables import REQUEST_TABLES
-    from plugins.disclosure.tables import Category
+    from plugins.disclosure.tables import TABLES
 
-    return TableSet(NAME, [Category, *REQUEST_TABLES], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, [*TABLES, *REQUEST_TABLES], Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
@@ -32,6 +32,11 @@ def register_templates(portal):
 
 
 @hookimpl
+def register_static(portal):
+    return HERE / "static"
+
+
+@hookimpl
 def register_locales(portal):
     return HERE / "locale"
 
@@ -44,7 +49,9 @@ def register_permissions(portal):
 
 @hookimpl
 def menu_items(portal, user):
-    items = [MenuItem(portal.gettext("Public disclosure"), "/disclosure", section=NAME, order=30)]
+    # Publishers land on their catalog's pages, which link to the public ones.
+    url = "/disclosure/manage" if user.can("disclosure.publish") else "/disclosure"
+    items = [MenuItem(portal.gettext("Public disclosure"), url, section=NAME, order=30)]
     if user.can("disclosure.requests"):
         items.append(MenuItem(portal.gettext("Requests for disclosure"), "/disclosure/requests/manage", section=NAME, order=31))
     return items
@@ -55,3 +62,17 @@ def register_statistics(portal):
     from plugins.disclosure.request_reports import statistics
 
     return statistics(portal)
+
+
+@hookimpl
+async def on_document_published(portal, document):
+    from plugins.disclosure.documents import receive_document
+
+    await receive_document(portal, document)
+
+
+@hookimpl
+async def on_demo_seeded(portal, units):
+    from plugins.disclosure.demo import seed_demo_catalog
+
+    await seed_demo_catalog(portal, units)

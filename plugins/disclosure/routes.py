@@ -1,14 +1,6 @@
-from litestar import Request, Response, get
+"""The disclosure plugin's pages: the public catalog (no login) and the publishers' pages."""
 
-from plugins.disclosure.tables import Category
-from portal.web import render
+from plugins.disclosure.manage_routes import MANAGE_ROUTES
+from plugins.disclosure.public_routes import PUBLIC_ROUTES
 
-
-@get("/")
-async def public_index(request: Request) -> Response:
-    """Public, no login (PUB-1)."""
-    categories = await Category.select(Category.name, Category.unit.name.as_alias("unit_name")).order_by(Category.position)
-    return await render(request, "disclosure/index.html", categories=categories)
-
-
-ROUTES = [public_index]
+ROUTES = [*PUBLIC_ROUTES, *MANAGE_ROUTES]

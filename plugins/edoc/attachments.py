@@ -15,23 +15,20 @@ checks as ``AccessRules`` (``attachment_routes(rules)``) so the flow wires its o
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from plugins.edoc.parts_tables import Attachment, AttachmentVersion
 from plugins.edoc.tables import Document
+from portal import files
 from portal.api import CurrentUser
 from portal.db import write_transaction
+from portal.files import MAX_FILENAME, content_disposition, safe_filename  # noqa: F401 (the routes use them from here)
 from portal.i18n import gettext as _
 
 MAX_BYTES = 20 * 1024 * 1024
-MAX_FILENAME = 200
 # Formats a document's body is written in: such a file named like the body is the body.
 BODY_EXTENSIONS = frozenset({"doc", "docx", "wps", "wpt", "ofd", "rtf", "odt", "pdf"})
 BODY_WORDS = ("正文", "body")
@@ -56,28 +53,6 @@ class NotFound(LookupError):
     pass
 
 
-def safe_filename(name: str) -> str:
-    """The last path segment of ``name`` without control characters, path separators or
-    leading dots, at most ``MAX_FILENAME`` characters (keeping the extension)."""
-    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C" and c not in '<>:"|?*')
-    name = name.strip().lstrip(".").strip()
-    if len(name) > MAX_FILENAME:
-        stem, dot, ext = name.rpartition(".")
-        keep = ext[:20] if dot else ""
-        name = (stem if dot else name)[: MAX_FILENAME - len(keep) - 1].rstrip() + ("." + keep if keep else "")
-    return name or "attachment"
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the exact name as RFC 5987 ``filename*``."""
-    name = safe_filename(filename)
-    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode())
-    if not fallback.strip("._"):
-        fallback = "attachment"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 def _comparable(text: str) -> str:
     """Text as people retype a title: without spaces, punctuation or book-title marks."""
     return "".join(c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum())
@@ -99,21 +74,11 @@ def body_refusal(filename: str, title: str, marked_as_body: bool) -> str | None:
 
 
 def _blob_path(data_dir: Path, sha256: str) -> Path:
-    return data_dir / "edoc" / "attachments" / sha256[:2] / sha256
+    return files.stored_path(data_dir / "edoc" / "attachments", sha256)
 
 
 def _store(data_dir: Path, data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    path = _blob_path(data_dir, digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{digest}.{os.getpid()}.tmp")
-        with temporary.open("wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.replace(path)
-    return digest
+    return files.store(data_dir / "edoc" / "attachments", data)
 
 
 def _check_upload(filename: str, data: bytes) -> str:
@@ -162,8 +127,7 @@ async def replace_attachment(data_dir: Path, user: CurrentUser, attachment_id: i
 
 def _version(attachment_id: int, number: int, name: str, content_type: str, data: bytes, digest: str,
              user: CurrentUser) -> AttachmentVersion:
-    content_type = content_type if re.fullmatch(r"[\w.+-]+/[\w.+-]+", content_type or "") else "application/octet-stream"
-    return AttachmentVersion(attachment=attachment_id, version=number, filename=name, content_type=content_type[:100],
+    return AttachmentVersion(attachment=attachment_id, version=number, filename=name, content_type=files.safe_content_type(content_type),
                              size=len(data), sha256=digest, uploaded_by=user.id)
 
 

@@ -7,12 +7,12 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
 
 from plugins.edoc import publishing
-from plugins.edoc.body import body_html
 from plugins.edoc.display import when
 from plugins.edoc.handling import handling_records
 from plugins.edoc.publishing import recent_publications
 from plugins.edoc.workdays import timeliness_report
 from portal.localtime import today
+from portal.richtext import body_html
 from portal.web import current_user, login_required, permission_required, render
 from portal.workdays import calendar_knows
 

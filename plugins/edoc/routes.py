@@ -5,9 +5,9 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 
 from plugins.edoc import flows, services
-from plugins.edoc.body import body_html
 from plugins.edoc.services import DraftForm, EdocError
 from portal.i18n import gettext as _
+from portal.richtext import body_html
 from portal.roles import ROLE_CODES, role_labels
 from portal.web import current_user, permission_required, portal_of, redirect, render
 

@@ -107,6 +107,7 @@ ACCOUNT_OF = {
     "edoc_flows_secretary": "chenjing",
     "edoc_flows_other_admin": "majun",
     "edoc_body_drafter": "zhangwei",  # test_edoc_body.py, on its own server (edoc-body)
+    "disclosure_publisher": "wuhong",  # test_disclosure.py, on its own server (disclosure)
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server). Claim one here before using it.

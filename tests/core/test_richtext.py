@@ -1,6 +1,6 @@
-"""The body of a document is rich text kept safe (DOC-1): a few tags for structure, nothing that runs."""
+"""Rich text kept safe (DOC-1, PUB-1): a few tags for structure, nothing that runs; its plain text for search."""
 
-from plugins.edoc.body import body_html
+from portal.richtext import body_html, is_rich, plain_text
 
 
 def test_plain_text_becomes_escaped_paragraphs():
@@ -21,3 +21,16 @@ def test_scripts_handlers_styles_links_and_images_are_removed():
     assert html.startswith("<p>正文</p>")
     for gone in ("onclick", "style", "alert", "javascript", "<a", "<img", "remote.example", "<iframe"):
         assert gone not in html
+
+
+def test_plain_text_is_what_a_reader_reads():
+    assert plain_text("<h3>一、目标</h3><p>请<strong>按时</strong>报送 &amp; <script>alert(1)</script>材料</p>"
+                      "<ul><li>甲</li><li>乙</li></ul>") == "一、目标\n请按时报送 & 材料\n甲\n乙"
+    assert plain_text("第一段 a < b\n\n第二段") == "第一段 a < b\n第二段"
+    assert plain_text("") == ""
+
+
+def test_a_plain_text_naming_a_tag_that_merely_begins_like_an_allowed_one_stays_plain():
+    text = "第一段写到了 <button> 和 <img> 标签。\n\n第二段。"
+    assert body_html(text) == "<p>第一段写到了 &lt;button&gt; 和 &lt;img&gt; 标签。</p><p>第二段。</p>"
+    assert is_rich("<b>重点</b>") and is_rich("<P class=x>段</P>") and is_rich("<br/>")
