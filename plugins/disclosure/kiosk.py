@@ -6,6 +6,7 @@ A kiosk is a touch screen left alone for months: no keyboard, no login, nobody t
 - ``kiosk_idle_seconds``: how long a screen may stay untouched before it returns to its home
   (120 by default); ``[disclosure.kiosk_idle_units]`` sets it per unit code;
   a kiosk's own address may carry ``?idle=<seconds>``, kept in a cookie on that screen;
+- ``kiosk_page_size``: items on one page of a category (6 by default, 2 to 20), each a button;
 - ``public_base_url``: the address the public reaches the portal at (``https://gov.example``),
   for the QR codes; without it, the address the kiosk itself used.
 """
@@ -24,6 +25,7 @@ MAX_IDLE_SECONDS = 3600
 IDLE_COOKIE = "portal_kiosk_idle"
 # Items per category page: each is a button a finger finds on a portrait screen without scrolling.
 PAGE_SIZE = 6
+MIN_PAGE_SIZE, MAX_PAGE_SIZE = 2, 20
 # The screen looks for the network this often while it is away (milliseconds, in kiosk.js).
 PING_INTERVAL_MS = 5000
 MAX_BASE_URL = 200
@@ -47,6 +49,14 @@ def idle_seconds(settings: dict, unit_code: str, screen: str | None = None) -> i
         if seconds is not None:
             return seconds
     return DEFAULT_IDLE_SECONDS
+
+
+def page_size(settings: dict) -> int:
+    try:
+        size = int(str(settings.get("kiosk_page_size", PAGE_SIZE)).strip())
+    except ValueError:
+        return PAGE_SIZE
+    return min(max(size, MIN_PAGE_SIZE), MAX_PAGE_SIZE)
 
 
 def public_base(settings: dict, request_base: str) -> str:

@@ -86,7 +86,7 @@ async def kiosk_home(request: Request, code: FromPath[str]) -> Response:
         return response
     return await kiosk_page(request, "disclosure/kiosk/home.html", unit, page_name="home",
                             catalog=await public.catalog(unit["id"]),
-                            latest=await public.published_items(unit["id"], page_size=kiosk.PAGE_SIZE))
+                            latest=await public.published_items(unit["id"], page_size=kiosk.page_size(_settings(request))))
 
 
 @get("/{code:str}/categories/{category_id:int}", name="disclosure:kiosk_category")
@@ -96,7 +96,7 @@ async def kiosk_category(request: Request, code: FromPath[str], category_id: Fro
     if category is None or category["unit"] != unit["id"]:
         raise NotFoundException()
     listed = await public.published_items(unit["id"], category["id"], public.page_number(request.query_params.get("page")),
-                                          page_size=kiosk.PAGE_SIZE)
+                                          page_size=kiosk.page_size(_settings(request)))
     return await kiosk_page(request, "disclosure/kiosk/category.html", unit, page_name="category", category=category,
                             listed=listed)
 

@@ -177,6 +177,14 @@ async def test_a_screen_keeps_the_idle_time_of_the_address_it_was_set_up_with(cl
     assert f'data-idle="{kiosk.DEFAULT_IDLE_SECONDS}"' in (await client.get("/kiosk/dongzhen")).text
 
 
+def test_the_page_size_is_a_setting_within_bounds():
+    assert kiosk.page_size({}) == kiosk.PAGE_SIZE
+    assert kiosk.page_size({"kiosk_page_size": "4"}) == 4
+    assert kiosk.page_size({"kiosk_page_size": "0"}) == kiosk.MIN_PAGE_SIZE
+    assert kiosk.page_size({"kiosk_page_size": "500"}) == kiosk.MAX_PAGE_SIZE
+    assert kiosk.page_size({"kiosk_page_size": "many"}) == kiosk.PAGE_SIZE
+
+
 def test_idle_values_are_kept_within_bounds():
     assert kiosk.idle_value("abc") is None and kiosk.idle_value(None) is None
     assert kiosk.idle_value("0") == kiosk.MIN_IDLE_SECONDS
