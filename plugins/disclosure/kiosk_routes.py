@@ -89,10 +89,8 @@ async def kiosk_home(request: Request, code: FromPath[str]) -> Response:
                             latest=await public.published_items(unit["id"], page_size=kiosk.page_size(_settings(request))))
 
 
-@get("/{code:str}/categories/{category_id:int}", name="disclosure:kiosk_category")
-async def kiosk_category(request: Request, code: FromPath[str], category_id: FromPath[int]) -> Response:
-    unit = await _unit(code)
-    category = await public.public_category(_id(category_id))
+async def category_page(request: Request, unit: dict, category_id: int) -> Response:
+    category = await public.public_category(category_id)
     if category is None or category["unit"] != unit["id"]:
         raise NotFoundException()
     listed = await public.published_items(unit["id"], category["id"], public.page_number(request.query_params.get("page")),
@@ -101,10 +99,8 @@ async def kiosk_category(request: Request, code: FromPath[str], category_id: Fro
                             listed=listed)
 
 
-@get("/{code:str}/items/{item_id:int}", name="disclosure:kiosk_item")
-async def kiosk_item(request: Request, code: FromPath[str], item_id: FromPath[int]) -> Response:
-    unit = await _unit(code)
-    item = await public.get_public_item(_id(item_id))
+async def item_page(request: Request, unit: dict, item_id: int) -> Response:
+    item = await public.get_public_item(item_id)
     if item is None or item["unit"] != unit["id"]:
         raise NotFoundException()
     url = kiosk.item_url(kiosk.public_base(_settings(request), str(request.base_url)), item["id"])
@@ -114,9 +110,32 @@ async def kiosk_item(request: Request, code: FromPath[str], item_id: FromPath[in
                             back_page=public.page_number(request.query_params.get("page")))
 
 
-@get("/{code:str}/offline", name="disclosure:kiosk_offline")
-async def kiosk_offline(request: Request, code: FromPath[str]) -> Response:
-    return await kiosk_page(request, "disclosure/kiosk/offline.html", await _unit(code), page_name="offline")
+async def offline_page(request: Request, unit: dict) -> Response:
+    return await kiosk_page(request, "disclosure/kiosk/offline.html", unit, page_name="offline")
+
+
+# The pages of a unit's kiosk below its home, matched here rather than by the router, so that
+# any other address (``items/abc``, ``categories/``) is the kiosk's own "not found" too: the
+# router's would be the core's error page, whose header leads out of the kiosk.
+UNIT_PAGES = [
+    (re.compile(r"categories/(\d{1,10})"), category_page),
+    (re.compile(r"items/(\d{1,10})"), item_page),
+    (re.compile(r"offline"), offline_page),
+]
+
+
+@get("/{code:str}/{rest:path}", name="disclosure:kiosk_page")
+async def kiosk_unit_page(request: Request, code: FromPath[str], rest: FromPath[str]) -> Response:
+    unit = await _unit(code)
+    for pattern, show in UNIT_PAGES:
+        if match := pattern.fullmatch(rest.strip("/")):
+            return await show(request, unit, *(_id(int(group)) for group in match.groups()))
+    raise NotFoundException()
+
+
+@get("/", name="disclosure:kiosk_root")
+async def kiosk_root() -> None:
+    raise UnknownKiosk()
 
 
 @get("/sw.js", name="disclosure:kiosk_service_worker")
@@ -155,5 +174,5 @@ def kiosk_error(request: Request, exc: Exception) -> Response:
     return Response(html, status_code=status, media_type=HTML, headers={**headers, **NO_STORE})
 
 
-KIOSK_ROUTES = [Router(path="/", route_handlers=[kiosk_home, kiosk_category, kiosk_item, kiosk_offline, service_worker, ping],
+KIOSK_ROUTES = [Router(path="/", route_handlers=[kiosk_root, kiosk_home, kiosk_unit_page, service_worker, ping],
                        exception_handlers={HTTPException: kiosk_error, Exception: kiosk_error})]
