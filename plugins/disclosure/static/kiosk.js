@@ -12,6 +12,9 @@
   var pingTimer = null;
   var down = false;
   var shownWhileDown = false;  // this page came from what the screen kept: reload it when back
+  // The worker's "not kept" page standing in for another address (whose page it could not fetch).
+  var standIn = body.classList.contains("kiosk-page-offline") &&
+      location.pathname !== body.getAttribute("data-offline-page");
 
   function goHome() {
     if (!home) { return; }
@@ -66,7 +69,15 @@
 
   window.addEventListener("offline", function () { setDown(true); });
   window.addEventListener("online", check);
-  check().then(function (up) { if (!up) { shownWhileDown = true; } });
+  check().then(function (up) {
+    if (!up) {
+      shownWhileDown = true;
+    } else if (standIn) {
+      // The network answers but the worker could not fetch this page a moment ago (the network
+      // was just coming back): try again, no more often than the network is looked for.
+      setTimeout(function () { location.reload(); }, pingMs);
+    }
+  });
 
   if ("serviceWorker" in navigator && body.getAttribute("data-worker")) {
     navigator.serviceWorker.register(body.getAttribute("data-worker"), {scope: "/kiosk/"}).then(function () {
