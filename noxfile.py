@@ -1,7 +1,8 @@
 """Test sessions: ``pip install nox && nox`` runs them all on a fresh machine.
 
-- ``tests``: the whole pytest suite (unit, web, plugins, end-to-end in Debian's Chromium) on
-  SQLite, and on PostgreSQL as well when ``PORTAL_TEST_POSTGRES_URL`` is set;
+- ``tests``: the whole pytest suite (unit, web, plugins, end-to-end in Debian's Chromium, the
+  accessibility checks with axe-core from the npm registry) on SQLite, and on PostgreSQL as well
+  when ``PORTAL_TEST_POSTGRES_URL`` is set;
 - ``installed``: a plain, non-editable ``pip install`` of the project, then ``portal migrate``,
   ``portal demo --json`` and ``portal serve`` answering /login and SMTP, run outside the checkout, so
   migrations, templates and static files are proven to ship in the package.
@@ -30,20 +31,44 @@ PYTHON = "3.11"
 ROOT = Path(__file__).resolve().parent
 SAMPLE_PLUGIN = ROOT / "tests" / "sample_plugin"
 CHROMIUM = "/usr/bin/chromium"
+# axe-core, the accessibility checker the end-to-end tests run in Chromium (WCAG 2.1 AA).
+AXE_PACKAGE = "axe-core@4"
+AXE_ENV = "PORTAL_TEST_AXE_JS"
 # Not copied when building from a clean copy of the checkout.
 BUILD_IGNORE = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "dist", "var", "*.egg-info",
                                       "__pycache__", "*.pyc", "test-results", ".pytest_cache")
 
 
-def ensure_chromium(session: nox.Session) -> None:
-    """The end-to-end tests drive Debian's Chromium; install it when missing and we are root."""
-    if Path(CHROMIUM).exists():
+def apt_install(session: nox.Session, packages: list[str]) -> None:
+    """Install Debian packages the tests need; only root can, anyone else is told what to install."""
+    if not packages:
         return
     if os.geteuid() != 0:
-        session.error(f"{CHROMIUM} is missing: install Debian's package first (sudo apt-get install -y chromium)")
+        session.error(f"missing: install Debian's packages first (sudo apt-get install -y {' '.join(packages)})")
     env = {"DEBIAN_FRONTEND": "noninteractive"}
     session.run("apt-get", "update", external=True, env=env)
-    session.run("apt-get", "install", "-y", "chromium", external=True, env=env)
+    session.run("apt-get", "install", "-y", *packages, external=True, env=env)
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """The end-to-end tests drive Debian's Chromium; install it when missing and we are root."""
+    if not Path(CHROMIUM).exists():
+        apt_install(session, ["chromium"])
+
+
+def ensure_axe(session: nox.Session) -> str:
+    """``axe.min.js`` of axe-core for the accessibility tests (tests/e2e/test_accessibility.py),
+    installed with npm from the npm registry into nox's cache folder once; Debian's npm first
+    when it is missing and we are root. The tests find it through ``PORTAL_TEST_AXE_JS``."""
+    if os.environ.get(AXE_ENV):
+        return os.environ[AXE_ENV]
+    folder = Path(session.cache_dir).resolve() / "axe-core"
+    script = folder / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.is_file():
+        if shutil.which("npm") is None:
+            apt_install(session, ["npm"])
+        session.run("npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", AXE_PACKAGE, external=True)
+    return str(script)
 
 
 @nox.session(python=PYTHON)
@@ -53,9 +78,10 @@ def tests(session: nox.Session) -> None:
     if SAMPLE_PLUGIN.is_dir():
         session.install(str(SAMPLE_PLUGIN))
     ensure_chromium(session)
+    axe = ensure_axe(session)
     if os.environ.get("PORTAL_TEST_POSTGRES_URL"):
         session.log(f"PostgreSQL too: {os.environ['PORTAL_TEST_POSTGRES_URL']}")
-    session.run("pytest", *(session.posargs or ["-q", "-rfEX"]))
+    session.run("pytest", *(session.posargs or ["-q", "-rfEX"]), env={AXE_ENV: axe})
 
 
 def _free_port() -> int:

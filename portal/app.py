@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from functools import partial
 from pathlib import Path
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
     plugin_routes = []
     for name, handlers in call_startup_hook(pm, "register_routes", portal=portal).items():
         plugin_routes.append(Router(path=f"/{name}", route_handlers=list(handlers)))
+    plugin_routes += site_routers(portal, core_route_handlers())
 
     from portal.notify import make_channels_plugin
 
@@ -132,6 +134,28 @@ def create_app(settings: Settings | None = None, *, plugins: list[str] | None = 
     app.state.role_labels = role_labels
     portal.app = app
     return app
+
+
+SITE_PREFIX = re.compile(r"[a-z][a-z0-9_-]{0,29}")
+
+
+def site_routers(portal: Portal, core_handlers: list) -> list[Router]:
+    """The plugins' ``register_site_routes``, each prefix checked against the core's routes, the
+    plugins' own prefixes and each other, so no plugin can shadow another's pages."""
+    taken = {path.strip("/").split("/")[0]: "the core" for handler in core_handlers for path in handler.paths}
+    taken.update({name: f"plugin {name!r}" for name in portal.plugin_names})
+    routers = []
+    for name, declared in call_startup_hook(portal.pm, "register_site_routes", portal=portal).items():
+        if not isinstance(declared, dict):
+            raise ValueError(f"plugin {name!r}: register_site_routes must return a dict {{prefix: route handlers}}")
+        for prefix, handlers in declared.items():
+            if not isinstance(prefix, str) or not SITE_PREFIX.fullmatch(prefix):
+                raise ValueError(f"plugin {name!r}: site prefix {prefix!r} must be one lowercase word")
+            if prefix in taken:
+                raise ValueError(f"plugin {name!r}: site prefix {prefix!r} is taken by {taken[prefix]}")
+            taken[prefix] = f"plugin {name!r}"
+            routers.append(Router(path=f"/{prefix}", route_handlers=list(handlers)))
+    return routers
 
 
 def _stores(settings: Settings) -> dict:

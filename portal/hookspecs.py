@@ -8,9 +8,9 @@ plugins may use: settings, url building, rendering, auditing and notification. H
 - ``on_*``: events, return nothing.
 
 Any hook may return an awaitable and the core awaits it, except the ``register_*`` hooks that
-build the application (routes, tables, templates, static, page assets, locales, permissions),
-which must return their value. The reference in ``docs/plugin-hooks.md`` is checked against this file by
-the test suite.
+build the application (routes, site routes, tables, templates, static, page assets, locales,
+permissions), which must return their value. The reference in ``docs/plugin-hooks.md`` is
+checked against this file by the test suite.
 """
 
 from __future__ import annotations
@@ -32,6 +32,17 @@ def register_routes(portal):
 
     Mount them under the plugin's own prefix (``/<plugin name>``). Handlers are guarded by
     ``portal.web.login_required`` / ``portal.web.permission_required`` as they need.
+    """
+
+
+@hookspec
+def register_site_routes(portal):
+    """Return a dict {prefix: list of route handlers}: public addresses outside ``/<plugin name>``.
+
+    Each list is mounted at ``/<prefix>``, for short addresses people type or configure once
+    (the disclosure kiosk's ``/kiosk/<unit>``). A prefix is one lowercase word that is neither
+    the first segment of a core route, nor an enabled plugin's name, nor another plugin's site
+    prefix: a clash stops the start-up, naming the plugin.
     """
 
 

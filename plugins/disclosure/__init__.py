@@ -27,6 +27,15 @@ def register_routes(portal):
 
 
 @hookimpl
+def register_site_routes(portal):
+    # The township kiosk (PUB-2) at /kiosk/<unit>: a short address to set on a screen once, and
+    # a scope of its own for its service worker.
+    from plugins.disclosure.kiosk_routes import KIOSK_ROUTES
+
+    return {"kiosk": KIOSK_ROUTES}
+
+
+@hookimpl
 def register_templates(portal):
     return HERE / "templates"
 

@@ -10,6 +10,7 @@ from portal.auth import services
 from portal.i18n import LOCALES
 from portal.i18n import gettext as _
 from portal.web import current_user, login_required, portal_of, redirect, render, safe_next
+from portal.web.middleware import THEME_COOKIE, THEME_COOKIE_MAX_AGE
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -81,7 +82,9 @@ async def recovery_codes_page(request: Request) -> Response:
 
 @post("/preferences")
 async def preferences_submit(request: Request) -> Response:
-    """Language and theme: kept on the account when logged in, in the session otherwise."""
+    """Language and theme: kept on the account when logged in; otherwise the language in the
+    session and the theme in a long-lived cookie, so a visitor who chose large type (PUB-4) keeps
+    it on his next visit and choosing it alone creates no server-side session."""
     portal = portal_of(request)
     form = await _form(request)
     locale = form.get("locale") if form.get("locale") in LOCALES else None
@@ -89,14 +92,17 @@ async def preferences_submit(request: Request) -> Response:
     user = current_user(request)
     if user:
         await set_preferences(user.id, locale, theme)
-    session = request.scope.get("session")
-    if not isinstance(session, dict):
-        request.set_session({})
     if locale:
+        if not isinstance(request.scope.get("session"), dict):
+            request.set_session({})
         request.session["locale"] = locale
+    response = redirect(safe_next(form.get("next")))
     if theme:
-        request.session["theme"] = theme
-    return redirect(safe_next(form.get("next")))
+        if isinstance(request.scope.get("session"), dict):
+            request.session.pop("theme", None)  # the cookie decides from now on
+        response.set_cookie(THEME_COOKIE, theme, max_age=THEME_COOKIE_MAX_AGE, path="/", samesite="lax",
+                            httponly=True, secure=portal.settings.secure_cookies)
+    return response
 
 
 ACCOUNT_ROUTES = [account_page, password_page, password_submit, sessions_page, end_session, end_other_sessions,

@@ -40,8 +40,10 @@ def csrf_token(connection: ASGIConnection) -> str:
     return token if isinstance(token, str) else ""
 
 
-async def render(request: Request, template: str, *, status_code: int = 200, fragment: str | None = None, **context: Any) -> Response:
-    """Render ``template`` in the user's theme; to an htmx request, ``fragment`` instead if given.
+async def render(request: Request, template: str, *, status_code: int = 200, fragment: str | None = None,
+                 theme: str | None = None, **context: Any) -> Response:
+    """Render ``template`` in the user's theme, or in ``theme`` when a page has its own look (the
+    kiosk's); to an htmx request, ``fragment`` instead if given.
 
     Full pages get the menu from the plugins' ``menu_items`` hooks.
     """
@@ -49,7 +51,8 @@ async def render(request: Request, template: str, *, status_code: int = 200, fra
 
     portal = portal_of(request)
     name = fragment if fragment and is_htmx(request) else template
-    theme = request.scope.get("state", {}).get("theme", portal.settings.default_theme)
+    if theme is None or theme not in portal.templates.themes:
+        theme = request.scope.get("state", {}).get("theme", portal.settings.default_theme)
     token = csrf_token(request)
     user = current_user(request)
     context.setdefault("user", user)

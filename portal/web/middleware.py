@@ -16,6 +16,10 @@ CSP = (
     "font-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'self'; "
     "form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+# A visitor's theme (large type, PUB-4) outlives his session: a plain cookie, read when neither
+# his account nor his session names one.
+THEME_COOKIE = "portal_theme"
+THEME_COOKIE_MAX_AGE = 365 * 24 * 3600
 SECURITY_HEADERS = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",
@@ -59,7 +63,7 @@ def current_user_middleware(app: ASGIApp) -> ASGIApp:
         state["user"] = user
         state["session_token"] = token if user else None
         locale = (user.locale if user else "") or session.get("locale") or _accept_language(scope) or portal.settings.default_locale
-        theme = (user.theme if user else "") or session.get("theme") or portal.settings.default_theme
+        theme = (user.theme if user else "") or session.get("theme") or _cookie(scope, THEME_COOKIE) or portal.settings.default_theme
         if theme not in portal.templates.themes:
             theme = portal.settings.default_theme
         i18n.set_locale(locale)
@@ -71,6 +75,16 @@ def current_user_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for header, value in scope.get("headers", []):
+        if header == b"cookie":
+            for pair in value.decode("latin-1").split(";"):
+                key, _, cookie = pair.strip().partition("=")
+                if key == name:
+                    return cookie.strip('"')[:64]
+    return None
 
 
 def _accept_language(scope: Scope) -> str | None:

@@ -7,7 +7,8 @@ never changes. This backend stamps each stored session with the time it was writ
 a request leaves its session as it loaded it and the stamp is less than ``RENEW_AFTER`` old,
 stores nothing and sends no cookie. A session thus still expires ``max_age`` after its last
 use, give or take ``RENEW_AFTER``, and a request that changed nothing no longer overwrites a
-concurrent request's change.
+concurrent request's change. A request that had no session and left it empty stores nothing and
+sends no cookie, so anonymous visitors cost no session file each.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ class SessionBackend(ServerSideSessionBackend):
         await super().set(session_id, stamp(data, int(time.time())), store)
 
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+        if not scope_session and _loaded.get() is None:
+            # Nothing to keep and nothing was kept: a visitor's request that never used the session
+            # (a public page, a kiosk screen) stores no empty session and sends no cookie.
+            return
         if not self._unchanged_and_fresh(scope_session, connection):
             await super().store_in_message(scope_session, message, connection)
 

@@ -128,3 +128,42 @@ async def test_each_built_in_plugin_has_a_migrated_table_of_its_own(client):
         for table in table_set.tables:
             assert table._meta.tablename.startswith(f"{name}_")
             assert await table.table_exists(), f"{table._meta.tablename} was not created by the migrations"
+
+
+def _site_plugin(name: str, prefix: str) -> ModuleType:
+    from litestar import get
+
+    @get("/{code:str}", sync_to_thread=False)
+    def screen(code: str) -> str:
+        return f"screen of {code}"
+
+    return plugin_module(name, register_site_routes=lambda portal: {prefix: [screen]})
+
+
+async def test_site_routes_answer_at_their_own_prefix(settings):
+    from litestar.testing import AsyncTestClient
+
+    app = create_app(settings, plugins=[], plugin_modules={"hall": _site_plugin("hall", "kiosk")})
+    async with AsyncTestClient(app) as client:
+        response = await client.get("/kiosk/dongzhen")
+        assert response.status_code == 200 and response.text == "screen of dongzhen"
+        assert (await client.get("/hall/dongzhen")).status_code == 404
+
+
+@pytest.mark.parametrize(("prefix", "message"), [
+    ("admin", "site prefix 'admin' is taken by the core"),
+    ("login", "site prefix 'login' is taken by the core"),
+    ("other", "site prefix 'other' is taken by plugin 'other'"),
+    ("Kiosk", "site prefix 'Kiosk' must be one lowercase word"),
+    ("kiosk/x", "site prefix 'kiosk/x' must be one lowercase word"),
+])
+def test_a_site_prefix_that_would_shadow_other_pages_is_refused(settings, prefix, message):
+    other = plugin_module("other", menu_items=lambda portal, user: [])
+    with pytest.raises(ValueError, match=re.escape(f"plugin 'rogue': {message}")):
+        create_app(settings, plugins=[], plugin_modules={"other": other, "rogue": _site_plugin("rogue", prefix)})
+
+
+def test_two_plugins_cannot_share_a_site_prefix(settings):
+    first, second = _site_plugin("first", "kiosk"), _site_plugin("second", "kiosk")
+    with pytest.raises(ValueError, match=re.escape("site prefix 'kiosk' is taken by plugin 'first'")):
+        create_app(settings, plugins=[], plugin_modules={"first": first, "second": second})

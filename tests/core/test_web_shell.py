@@ -282,3 +282,32 @@ def test_the_menu_marks_only_the_entry_a_page_belongs_to(path, marked):
 
     items = [MenuItem("Disclosure", "/disclosure"), MenuItem("Requests", "/disclosure/requests/manage"), MenuItem("Documents", "/edoc")]
     assert current_menu_url(items, path) == marked
+
+
+async def test_an_anonymous_visit_stores_no_session(client, app):
+    """A visitor who never used the session (login page, public pages) costs no session file
+    and gets no session cookie; the first change to it stores it as before."""
+    store = app.state.portal.settings.data_dir / "sessions"
+    before = set(store.iterdir())
+    for path in ["/login", "/disclosure", "/no-such-page"]:
+        response = await client.get(path)
+        assert "portal_session=" not in response.headers.get("set-cookie", ""), path
+    assert set(store.iterdir()) == before
+    await post_form(client, "/preferences", {"locale": "en", "next": "/login"})
+    assert "portal_session" in client.cookies and set(store.iterdir()) != before
+
+
+async def test_a_visitors_theme_is_kept_in_a_cookie_not_a_session(client, app):
+    """Large type (PUB-4) chosen by a visitor outlives his session: a year-long cookie."""
+    await client.get("/disclosure")
+    response = await post_form(client, "/preferences", {"theme": "large", "next": "/disclosure"})
+    assert response.status_code == 303 and response.headers["location"] == "/disclosure"
+    cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("portal_theme="))
+    assert cookie.startswith("portal_theme=large;") and "HttpOnly" in cookie and "Max-Age=31536000" in cookie
+    assert "portal_session" not in client.cookies
+    page = await client.get("/disclosure")
+    assert "theme-large" in page.text and "/static/theme-large/core/css/portal." in page.text
+    assert 'name="theme" value="default"' in page.text  # the switch now leads back
+    client.cookies.clear()
+    client.cookies.set("portal_theme", "../../etc")
+    assert "theme-default" in (await client.get("/disclosure")).text
