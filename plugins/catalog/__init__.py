@@ -12,9 +12,9 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.catalog.tables import Resource
+    from plugins.catalog.tables import CATALOG_TABLES
 
-    return TableSet(NAME, [Resource], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, CATALOG_TABLES, Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
@@ -38,7 +38,8 @@ def register_locales(portal):
 def register_permissions(portal):
     return [
         Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff",)),
-        Permission("catalog.edit", portal.gettext("Edit the department's data catalog"), roles=("catalog_editor", "data_officer")),
+        Permission("catalog.edit", portal.gettext("Edit the department's data catalog"), roles=("catalog_editor",)),
+        Permission("catalog.review", portal.gettext("Review the catalogs filed with the big-data bureau"), roles=("catalog_reviewer",)),
     ]
 
 
