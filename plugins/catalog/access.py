@@ -11,19 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from plugins.catalog.errors import Forbidden, NotFound
 from portal.accounts.tables import Department, RoleAssignment, Unit, User
 from portal.api import CurrentUser
+from portal.i18n import gettext as _
 
 EDITOR_ROLE = "catalog_editor"
 REVIEWER_ROLE = "catalog_reviewer"
-
-
-class Forbidden(PermissionError):
-    """The user may not touch this catalog (403)."""
-
-
-class NotFound(LookupError):
-    """No such object, or none the user may know of (404)."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +69,9 @@ async def can_review(user: CurrentUser, unit_id: int) -> bool:
 async def require_edit(user: CurrentUser, department_id: int) -> DepartmentInfo:
     info = await department_info(department_id)
     if info is None:
-        raise NotFound(department_id)
+        raise NotFound(_("No such department."))
     if not await can_edit(user, department_id):
-        raise Forbidden(department_id)
+        raise Forbidden(_("You do not edit the catalog of this department."))
     return info
 
 
