@@ -39,7 +39,7 @@ def as_int(value) -> int | None:
 def field_labels() -> dict[str, str]:
     """The name of each field of a resource as the pages (and comparisons) show it."""
     return {
-        "code": _("Resource code"), "name": _("Resource name"), "classification": _("Classification"),
+        "code": _("Resource code"), "name": _("Resource name"), "classification": _("Catalog classification"),
         "basic_classification": _("Place in the basic catalog"), "thematic_classification": _("Place in the thematic catalog"),
         "provider": _("Provider"), "provider_code": _("Provider code"), "abstract": _("Abstract"),
         "format": _("Format"), "format_detail": _("Format details"), "share_type": _("Share type"),

@@ -49,7 +49,7 @@ async def test_a_refused_form_shows_each_fault_and_keeps_what_was_typed(client, 
     data = await _form_data(valid_uscc, name="我的资源<b>", share_conditions="", provider_code="123", **{"item-1-length": "abc"})
     response = await post_form(client, f"/catalog/departments/{org.agri}/new", data)
     assert response.status_code == 400
-    assert "Conditional sharing needs its conditions of use" in response.text or "有条件共享" in response.text
+    assert "有条件共享须填写共享条件。" in response.text
     assert 'aria-invalid="true" aria-describedby="share_conditions-error"' in response.text
     assert 'aria-describedby="provider_code-error"' in response.text
     assert 'id="items-1-length-error"' in response.text
@@ -70,7 +70,7 @@ async def test_oversized_input_is_refused_with_the_limit(client, org, valid_uscc
     await _login(client, org, "agri_editor")
     response = await post_form(client, f"/catalog/departments/{org.agri}/new", await _form_data(valid_uscc, name="长" * 10_000))
     assert response.status_code == 400
-    assert "200" in response.text
+    assert "最多200个字符。" in response.text
     assert await Resource.count() == 0
 
 
@@ -119,7 +119,7 @@ async def test_filing_review_and_approval_put_the_resource_in_the_total_catalogs
     queue = await client.get("/catalog/filings")
     assert f"/catalog/filings/{filing_id}" in queue.text
     page = await client.get(f"/catalog/filings/{filing_id}")
-    assert "请审核" in page.text and "Approve the filing" in page.text or "同意备案" in page.text
+    assert "请审核" in page.text and 'value="approve"' in page.text
     item = re.search(r'/catalog/filings/\d+/items/(\d+)', page.text)[1]
     full = await post_form(client, f"/catalog/filings/{filing_id}/items/{item}", {"verdict": "approved", "opinion": "规范"})
     assert full.status_code == 303
