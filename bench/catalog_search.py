@@ -77,10 +77,10 @@ def _rows(count: int, units: list[int], departments: dict[int, list[int]]):
 
 def facet_rows(entries: list[tuple]) -> list[tuple]:
     """The ``catalog_facet`` rows an approval writes for these entries: (id, unit, department,
-    class item, share type, count)."""
+    class item, share type, count, approved at)."""
     counts: dict[int, list] = {}
     for entry in entries:
-        row = counts.setdefault(entry[-1], [entry[-1], entry[2], entry[3], entry[11], entry[15], 0])
+        row = counts.setdefault(entry[-1], [entry[-1], entry[2], entry[3], entry[11], entry[15], 0, "2026-11-26 00:00:00+00:00"])
         row[5] += 1
     return [tuple(row) for row in counts.values()]
 
@@ -88,7 +88,7 @@ def facet_rows(entries: list[tuple]) -> list[tuple]:
 INSERT = ("INSERT INTO catalog_entry (resource_id, filing, unit, department, code, name, abstract, items_text, provider, "
           "provider_code, classification_code, class_item, basic_code, thematic_code, format, share_type, share_method, "
           "open_type, update_cycle, secrecy, published_on, approved_at, facet) VALUES ({})")
-INSERT_FACET = "INSERT INTO catalog_facet (id, unit, department, class_item, share_type, entries) VALUES ({})"
+INSERT_FACET = "INSERT INTO catalog_facet (id, unit, department, class_item, share_type, entries, approved_at) VALUES ({})"
 
 
 async def fill(database_url: str | None, sqlite_path: str, count: int) -> int:
@@ -101,8 +101,10 @@ async def fill(database_url: str | None, sqlite_path: str, count: int) -> int:
             units, departments, province = await _organisation(connection.fetch)
             rows = [(*row[:-2], time_value(), row[-1]) for row in _rows(count, units, departments)]
             await connection.copy_records_to_table("catalog_entry", records=rows, columns=_COLUMNS)
-            await connection.copy_records_to_table("catalog_facet", records=facet_rows(rows),
-                                                   columns=["id", "unit", "department", "class_item", "share_type", "entries"])
+            facets = [(*row[:-1], time_value()) for row in facet_rows(rows)]
+            await connection.copy_records_to_table("catalog_facet", records=facets,
+                                                   columns=["id", "unit", "department", "class_item", "share_type", "entries",
+                                                            "approved_at"])
             await connection.execute("SELECT setval('catalog_facet_id_seq', (SELECT max(id) FROM catalog_facet))")
             await connection.execute("ANALYZE catalog_entry")
         finally:
@@ -115,7 +117,7 @@ async def fill(database_url: str | None, sqlite_path: str, count: int) -> int:
         units, departments, province = await _organisation(lambda sql: _sqlite_fetch(db, sql))
         rows = list(_rows(count, units, departments))
         db.executemany(INSERT.format(", ".join("?" * 23)), rows)
-        db.executemany(INSERT_FACET.format(", ".join("?" * 6)), facet_rows(rows))
+        db.executemany(INSERT_FACET.format(", ".join("?" * 7)), facet_rows(rows))
         db.commit()
         db.execute("ANALYZE")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -209,9 +211,11 @@ def main() -> None:
             server.terminate()
             server.wait(10)
     print(f"search of a total catalog of {args.resources} resources (results and four facets), {args.requests} requests each, one at a time")
+    print("  (first: the first request of a text, which counts its matches; later requests of the same text, paging and")
+    print("   choosing facets, reuse those counts until an approval changes the catalog)")
     for query, label, hits, page, fragment in figures:
-        print(f"  {query or '-':<18} {label:<24} {hits:<22} page p50 {percentile(page, .5):7.1f} ms  p95 {percentile(page, .95):7.1f} ms"
-              f"  | htmx fragment p50 {percentile(fragment, .5):7.1f} ms  p95 {percentile(fragment, .95):7.1f} ms")
+        print(f"  {query or '-':<18} {label:<24} {hits:<22} first {page[0] * 1000:7.1f} ms  page p50 {percentile(page, .5):7.1f} ms"
+              f"  p95 {percentile(page, .95):7.1f} ms  | htmx fragment p50 {percentile(fragment, .5):7.1f} ms  p95 {percentile(fragment, .95):7.1f} ms")
     print("  target p50 < 50 ms (moonshot < 10 ms)")
 
 

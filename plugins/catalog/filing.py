@@ -393,8 +393,10 @@ async def _publish(filing: dict, department: access.DepartmentInfo) -> None:
     entries = [_entry(filing, department, rid, data) for rid, data in kept.items() if data["secrecy"] not in SECRET_LEVELS]
     if entries:
         groups = Counter((entry.class_item, entry.share_type) for entry in entries)
+        now = _now()
         facets = await CatalogFacet.insert(*[
-            CatalogFacet(unit=department.unit_id, department=department.id, class_item=class_item, share_type=share_type, entries=count)
+            CatalogFacet(unit=department.unit_id, department=department.id, class_item=class_item, share_type=share_type,
+                         entries=count, approved_at=now)
             for (class_item, share_type), count in groups.items()
         ]).returning(CatalogFacet.id, CatalogFacet.class_item, CatalogFacet.share_type)
         facet_of = {(f["class_item"], f["share_type"]): f["id"] for f in facets}

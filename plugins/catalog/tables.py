@@ -183,6 +183,8 @@ class CatalogFacet(Table, tablename="catalog_facet"):
     class_item = Varchar(length=3, default="")
     share_type = Varchar(length=20, default="")
     entries = Integer(default=0)
+    # When the approval wrote the row: with the id, what tells a search's cached counts are current.
+    approved_at = Timestamptz(default=TimestamptzNow())
 
 
 CATALOG_TABLES = [Classification, CodeSequence, Resource, DataItem, Filing, FilingItem, CatalogEntry, CatalogFacet]

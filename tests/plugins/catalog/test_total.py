@@ -120,3 +120,14 @@ async def test_public_views_show_only_public_resources_open_to_the_public(org, m
         await make_form("内部数据", secrecy="internal"),
     ])
     assert [r["name"] for r in await total.public_resources(org.province)] == ["开放数据"]
+
+
+async def test_the_counts_of_a_search_follow_each_approval(org, catalogs, make_form, valid_uscc):
+    viewer = await org.user("city_staff")
+    assert (await total.visible_resources(viewer, org.city, total.Query(text="登记信息"))).total == 2
+    await _approved(org, "market_editor", org.market, "city_reviewer", [
+        await make_form("食品经营许可登记信息", "102001", provider="济南市市场监管局", provider_code=valid_uscc("11370100MB0000001")),
+    ])
+    found = await total.visible_resources(viewer, org.city, total.Query(text="登记信息"))
+    assert found.total == 3
+    assert dict(found.facets["department"]) == {org.agri: 1, org.market: 2}
