@@ -68,7 +68,10 @@ async def test_even_a_secret_row_written_by_mistake_stays_out_of_shared_views(or
     ("土地承包", ["农村土地承包经营权登记信息"]),           # name
     ("个体工商户", ["市场主体登记信息"]),                   # abstract
     ("补贴金额", ["农机购置补贴发放信息"]),                 # data item
-    ("102001/", ["市场主体登记信息"]),                      # code
+    ("102001/", ["市场主体登记信息"]),                      # the beginning of a code
+    ("102001/000001", ["市场主体登记信息"]),                # a code
+    ("1/000001", ["农村土地承包经营权登记信息", "市场主体登记信息"]),  # any part of a code
+    ("00002", ["农机购置补贴发放信息"]),                    # digits anywhere in a code
     ("登记", ["农村土地承包经营权登记信息", "市场主体登记信息"]),  # two characters
     ("补", ["农机购置补贴发放信息"]),                       # one character
     ("%", []), ('"', []), ("no such thing", []),
