@@ -54,3 +54,12 @@ def register_permissions(portal):
 def menu_items(portal, user):
     if user.can("catalog.read"):
         return [MenuItem(portal.gettext("Data catalog"), "/catalog", section=NAME, order=40)]
+
+
+@hookimpl
+async def dashboard_items(portal, user):
+    if not (user.can("catalog.edit") or user.can("catalog.review")):
+        return None
+    from plugins.catalog.home import home_widget
+
+    return await home_widget(user)
