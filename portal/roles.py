@@ -21,6 +21,7 @@ ROLE_CODES = (
     "data_officer",
     "publisher",
     "catalog_editor",
+    "catalog_reviewer",
 )
 
 
@@ -37,6 +38,7 @@ def role_labels() -> dict[str, str]:
         "data_officer": _("Data bureau officer"),
         "publisher": _("Publisher"),
         "catalog_editor": _("Catalog editor"),
+        "catalog_reviewer": _("Catalog reviewer (big-data bureau)"),
     }
 
 

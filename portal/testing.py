@@ -63,6 +63,8 @@ class DatabaseFactory:
         self.work_dir = work_dir
         self.sqlite_templates: dict[tuple, Path] = {}
         self.pg_migrated: set[tuple] = set()
+        # The rows the migrations wrote: table -> (columns, records).
+        self.pg_seed: dict[str, tuple[list[str], list[tuple]]] = {}
         self.pg_url: str | None = None
 
     @staticmethod
@@ -100,9 +102,14 @@ class DatabaseFactory:
             self.pg_url = self._create_pg_database()
         key = self._key(plugins, plugin_modules)
         if key not in self.pg_migrated:
+            # Migrate an emptied database, so that what the migrations wrote (reference data such
+            # as classification trees) is told apart from an earlier test's rows; every test then
+            # starts from that, as a copy of the migrated SQLite file does.
+            _run_in_thread(lambda: _truncate_all(self.pg_url, self.pg_seed))
             self._migrate(Settings(data_dir=data_dir, database_url=self.pg_url, secret_key="t"), plugins, plugin_modules)
+            self.pg_seed = _run_in_thread(lambda: _read_seed(self.pg_url))
             self.pg_migrated.add(key)
-        _run_in_thread(lambda: _truncate_all(self.pg_url))
+        _run_in_thread(lambda: _truncate_all(self.pg_url, self.pg_seed))
         return self.pg_url
 
     def _create_pg_database(self) -> str:
@@ -137,17 +144,54 @@ class DatabaseFactory:
         _run_in_thread(drop)
 
 
-async def _truncate_all(url: str) -> None:
+_USER_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
+
+
+async def _read_seed(url: str) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every row of every table but the migrations' own, by table."""
     import asyncpg
 
     connection = await asyncpg.connect(url)
     try:
-        rows = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
-        )
+        seed = {}
+        for table in await connection.fetch(_USER_TABLES):
+            rows = await connection.fetch(f'SELECT * FROM "{table["tablename"]}"')
+            if rows:
+                seed[table["tablename"]] = (list(rows[0].keys()), [tuple(r.values()) for r in rows])
+        return seed
+    finally:
+        await connection.close()
+
+
+async def _truncate_all(url: str, seed: dict[str, tuple[list[str], list[tuple]]] | None = None) -> None:
+    """Empty every table, then put back ``seed`` with the serial counters past its rows."""
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch(_USER_TABLES)
         if rows:
             names = ", ".join(f'"{r["tablename"]}"' for r in rows)
             await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        if not seed:
+            return
+        # Triggers and foreign keys are off while the rows go back in any table order (a role
+        # that may not turn them off puts them back in the order they were read).
+        try:
+            await connection.execute("SET session_replication_role = replica")
+        except asyncpg.InsufficientPrivilegeError:
+            pass
+        for table, (columns, records) in seed.items():
+            await connection.copy_records_to_table(table, records=records, columns=columns)
+        await connection.execute("RESET session_replication_role")
+        serials = await connection.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_default LIKE 'nextval(%'")
+        for serial in serials:
+            if serial["table_name"] in seed:
+                await connection.execute(
+                    f"SELECT setval(pg_get_serial_sequence('\"{serial['table_name']}\"', '{serial['column_name']}'), "
+                    f"(SELECT max(\"{serial['column_name']}\") FROM \"{serial['table_name']}\"))")
     finally:
         await connection.close()
 

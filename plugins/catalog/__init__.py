@@ -12,21 +12,28 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.catalog.tables import Resource
+    from plugins.catalog.tables import CATALOG_TABLES
 
-    return TableSet(NAME, [Resource], Path(migrations.__file__).parent / NAME)
+    return TableSet(NAME, CATALOG_TABLES, Path(migrations.__file__).parent / NAME)
 
 
 @hookimpl
 def register_routes(portal):
+    from plugins.catalog.editor_routes import EDITOR_ROUTES
+    from plugins.catalog.filing_routes import FILING_ROUTES
     from plugins.catalog.routes import ROUTES
 
-    return ROUTES
+    return [*ROUTES, *EDITOR_ROUTES, *FILING_ROUTES]
 
 
 @hookimpl
 def register_templates(portal):
     return HERE / "templates"
+
+
+@hookimpl
+def register_static(portal):
+    return HERE / "static"
 
 
 @hookimpl
@@ -38,7 +45,8 @@ def register_locales(portal):
 def register_permissions(portal):
     return [
         Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff",)),
-        Permission("catalog.edit", portal.gettext("Edit the department's data catalog"), roles=("catalog_editor", "data_officer")),
+        Permission("catalog.edit", portal.gettext("Edit the department's data catalog"), roles=("catalog_editor",)),
+        Permission("catalog.review", portal.gettext("Review the catalogs filed with the big-data bureau"), roles=("catalog_reviewer",)),
     ]
 
 
@@ -46,3 +54,12 @@ def register_permissions(portal):
 def menu_items(portal, user):
     if user.can("catalog.read"):
         return [MenuItem(portal.gettext("Data catalog"), "/catalog", section=NAME, order=40)]
+
+
+@hookimpl
+async def dashboard_items(portal, user):
+    if not (user.can("catalog.edit") or user.can("catalog.review")):
+        return None
+    from plugins.catalog.home import home_widget
+
+    return await home_widget(user)

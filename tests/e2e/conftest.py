@@ -108,9 +108,15 @@ ACCOUNT_OF = {
     "edoc_flows_other_admin": "majun",
     "edoc_body_drafter": "zhangwei",  # test_edoc_body.py, on its own server (edoc-body)
     "disclosure_publisher": "wuhong",  # test_disclosure.py, on its own server (disclosure)
+    # test_catalog.py, on its own server (catalog): the county editor, the county's and the city's bureau.
+    "catalog_editor": "fengyu",
+    "catalog_county_reviewer": "dengli",
+    "catalog_city_reader": "caijun",
+    "catalog_trees": "yuanfang",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
-# test_login_security.py uses it on its own server). Claim one here before using it.
+# test_login_security.py uses it on its own server) and pengbo (catalog editor, 济南市市场监督管理局).
+# Claim one here before using it.
 # test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
 # server (edoc_server), so it takes none of the codes above.
 # test_edoc_lists.py logs in wangfang, linfeng, zhoujie, chenjing, liuyang, zhaolei, lina and heqiang
