@@ -19,9 +19,10 @@ def register_tables(portal):
 
 @hookimpl
 def register_routes(portal):
+    from plugins.catalog.interop_routes import ROUTES as INTEROP_ROUTES
     from plugins.catalog.routes import ROUTES
 
-    return ROUTES
+    return [*ROUTES, *INTEROP_ROUTES]
 
 
 @hookimpl
