@@ -11,14 +11,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from urllib.parse import quote
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, post, route
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
-from plugins.catalog import access, resources, spreadsheet
+from plugins.catalog import access, ckan, dcat, opendata, resources, spreadsheet
 from plugins.catalog.errors import CatalogError, Forbidden, NotFound
 from plugins.catalog.tables import Department
 from plugins.catalog.vocabulary import labels
@@ -145,4 +146,103 @@ async def xlsx_import(request: Request, department_id: int) -> Response:
     return redirect(f"/catalog/interop/departments/{department.id}/xlsx")
 
 
-ROUTES = [interop_index, xlsx_page, xlsx_export, xlsx_template, xlsx_import]
+# DCAT-AP ---------------------------------------------------------------------------------------
+
+DCAT_FORMS = {"ttl": "turtle", "jsonld": "json-ld"}
+
+
+def base_of(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@get("/dcat/{filename:str}", name="catalog:dcat")
+async def dcat_export(request: Request, filename: str) -> Response:
+    """Public, no login: ``<unit code>.ttl`` or ``<unit code>.jsonld``."""
+    code, _dot, extension = filename.rpartition(".")
+    unit = await opendata.unit_by_code(code) if extension in DCAT_FORMS else None
+    if unit is None:
+        raise NotFoundException(_("No such catalog."))
+    form = DCAT_FORMS[extension]
+    graph = await dcat.unit_catalog(base_of(request), unit)
+    data = dcat.serialize(graph, form)
+    return Response(data, media_type=dcat.MEDIA_TYPES[form], headers={
+        "cache-control": "public, max-age=300", "access-control-allow-origin": "*",
+        "content-disposition": f"inline; filename=\"{unit['code']}.{extension}\""})
+
+
+# CKAN-compatible Action API --------------------------------------------------------------------
+
+API_BODY_LIMIT = 64 * 1024
+API_PATHS = ["/api/3/action/{action:str}", "/api/action/{action:str}"]
+
+
+async def _api_params(request: Request) -> dict:
+    params = {key: value for key, value in request.query_params.items()}
+    if request.method == "POST":
+        if "json" in request.headers.get("content-type", ""):
+            body = await request.body()
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                raise ckan.invalid(body="Not a JSON object")
+            params.update(data)
+        else:
+            params.update({key: value for key, value in (await request.form()).items() if isinstance(value, str)})
+    return params
+
+
+# Read-only and public: POST is accepted because CKAN clients post their parameters as JSON, and
+# with nothing to change there is nothing a forged request could do (hence no CSRF token).
+@route(API_PATHS, http_method=["GET", "POST"], name="catalog:ckan", request_max_body_size=API_BODY_LIMIT,
+       opt={"exclude_from_csrf": True})
+async def ckan_action(request: Request, action: str) -> Response:
+    site = ckan.Site(base_of(request))
+    try:
+        params = await _api_params(request)
+    except ckan.ActionError as error:
+        status, envelope = error.status, {"help": site.help(action), "success": False, "error": error.error()}
+    else:
+        status, envelope = await ckan.call(site, action, params)
+    return Response(json.dumps(envelope, ensure_ascii=False, default=str).encode(), status_code=status,
+                    media_type="application/json;charset=utf-8",
+                    headers={"access-control-allow-origin": "*", "cache-control": "public, max-age=60"})
+
+
+# Public pages of the open catalog --------------------------------------------------------------
+
+OPEN_PAGE = 50
+
+
+@get("/open/{unit_code:str}", name="catalog:open")
+async def open_catalog(request: Request, unit_code: str, page: int = 1) -> Response:
+    """Public, no login: the public part of a unit's total catalog."""
+    unit = await opendata.unit_by_code(unit_code)
+    if unit is None:
+        raise NotFoundException(_("No such catalog."))
+    where = opendata.Filter(unit_ids=await opendata.unit_ids_below(unit["id"]))
+    total = await opendata.count(where)
+    pages = max(1, -(-total // OPEN_PAGE))
+    page = min(max(1, page), pages)
+    rows = await opendata.entries(where, limit=OPEN_PAGE, offset=(page - 1) * OPEN_PAGE)
+    organisations = await opendata.describe_departments(row["department"] for row in rows)
+    return await render(request, "catalog/interop/open.html", unit=unit, rows=rows, total=total, page=page, pages=pages,
+                        organisations=organisations, labels=labels())
+
+
+@get("/open/resources/{resource_id:int}", name="catalog:open_resource")
+async def open_resource(request: Request, resource_id: int) -> Response:
+    """Public, no login: one public resource (its DCAT landing page)."""
+    row = await opendata.entry(resource_id)
+    if row is None:
+        raise NotFoundException(_("No such resource."))
+    organisation = (await opendata.describe_departments([row["department"]])).get(row["department"])
+    units = await opendata.units_by_id()
+    return await render(request, "catalog/interop/open_resource.html", row=row, organisation=organisation,
+                        unit=units.get(row["unit"]), labels=labels(), package=ckan.package_name(row["code"]),
+                        items=[line for line in row["items_text"].splitlines() if line])
+
+
+ROUTES = [interop_index, xlsx_page, xlsx_export, xlsx_template, xlsx_import, dcat_export, ckan_action, open_catalog,
+          open_resource]
