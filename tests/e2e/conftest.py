@@ -91,6 +91,8 @@ ACCOUNT_OF = {
     "edoc_parts_drafter": "xuyan",
     "webmail_forward": "linfeng",  # test_webmail_forward.py, on live_server (the other linfeng claims are on their own servers)
     "webmail_counts": "guoli",  # test_webmail_reading.py (folder counts); guoli's other claim is on its own server
+    # test_catalog_interop.py, on its own server, with an account catalog_interop_seed.py creates there.
+    "catalog_xlsx": "catalog_editor_e2e",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server). Claim one here before using it.
