@@ -23,6 +23,9 @@ units, departments and vocabulary terms are minted under ``/catalog/id/``.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import OrderedDict
 from datetime import datetime
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -30,7 +33,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
 from plugins.catalog import opendata
 from plugins.catalog.sheet_format import LABELS
-from plugins.catalog.tables import Classification
+from plugins.catalog.tables import CatalogEntry, Classification
 
 EU = "http://publications.europa.eu/resource/authority/"
 FREQUENCY = Namespace(EU + "frequency/")
@@ -229,3 +232,33 @@ def serialize(graph: Graph, form: str) -> bytes:
     if form == "json-ld":
         return graph.serialize(format="json-ld", context=JSONLD_CONTEXT, indent=1, auto_compact=True).encode()
     return graph.serialize(format="turtle").encode()
+
+
+# Answers kept per process: an anonymous visitor asking again and again for a province's catalog
+# of thousands of datasets would otherwise cost seconds of CPU each time. A kept answer is used
+# while no approval changed the entries (their count, newest id and newest approval) and for
+# ten minutes at most (a unit moved in the tree changes no entry).
+CACHE_SIZE = 16
+CACHE_SECONDS = 600
+_cache: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+
+
+async def entries_stamp() -> tuple:
+    rows = await CatalogEntry.raw("SELECT count(*) AS n, max(id) AS last, max(approved_at) AS at FROM catalog_entry")
+    return (rows[0]["n"], rows[0]["last"], str(rows[0]["at"]))
+
+
+async def export(base: str, unit: dict, form: str) -> bytes:
+    """The serialized catalog of ``unit`` (``form``: turtle or json-ld), from the cache when current."""
+    key = (base, unit["id"], unit["name"], unit["code"], form, await entries_stamp())
+    kept = _cache.get(key)
+    if kept and time.monotonic() - kept[0] < CACHE_SECONDS:
+        _cache.move_to_end(key)
+        return kept[1]
+    graph = await unit_catalog(base, unit)
+    # Serializing thousands of datasets takes seconds of CPU: off the event loop.
+    data = await asyncio.to_thread(serialize, graph, form)
+    _cache[key] = (time.monotonic(), data)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return data

@@ -163,8 +163,7 @@ async def dcat_export(request: Request, filename: str) -> Response:
     if unit is None:
         raise NotFoundException(_("No such catalog."))
     form = DCAT_FORMS[extension]
-    graph = await dcat.unit_catalog(base_of(request), unit)
-    data = dcat.serialize(graph, form)
+    data = await dcat.export(base_of(request), unit, form)
     return Response(data, media_type=dcat.MEDIA_TYPES[form], headers={
         "cache-control": "public, max-age=300", "access-control-allow-origin": "*",
         "content-disposition": f"inline; filename=\"{unit['code']}.{extension}\""})

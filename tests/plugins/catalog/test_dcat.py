@@ -137,3 +137,18 @@ async def test_the_open_pages_show_public_resources_only(client, org, public_cat
     for name in public_catalogs.hidden - {"农机购置补贴发放信息（草稿改名）"}:
         assert (await client.get(f"/catalog/open/resources/{public_catalogs.ids[name]}")).status_code == 404
     assert (await client.get("/catalog/open/nowhere")).status_code == 404
+
+
+async def test_a_new_approval_shows_in_the_next_export_at_once(client, org, public_catalogs, make_form):
+    from plugins.catalog import filing, resources
+
+    assert titles(parsed((await client.get("/catalog/dcat/jinan.ttl")).content)) == public_catalogs.public
+    editor = await org.user("market_editor")
+    filing_id = await filing.submit(editor, org.market, "", org.portal)
+    await filing.decide(await org.user("city_reviewer"), filing_id, "approve", "", org.portal)
+    again = titles(parsed((await client.get("/catalog/dcat/jinan.ttl")).content))
+    assert again == public_catalogs.public | {"未备案的开放资源"}
+    await resources.remove(editor, public_catalogs.ids["市场主体登记信息"], org.portal)
+    filing_id = await filing.submit(editor, org.market, "", org.portal)
+    await filing.decide(await org.user("city_reviewer"), filing_id, "approve", "", org.portal)
+    assert "市场主体登记信息" not in titles(parsed((await client.get("/catalog/dcat/jinan.ttl")).content))
