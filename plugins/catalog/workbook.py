@@ -196,8 +196,13 @@ def _write_sheet(sheet, columns: tuple[Column, ...], rows: list[dict]) -> None:
         cell.font = HEADER_FONT
         cell.fill = REQUIRED_FILL if column.required else HEADER_FILL
         sheet.column_dimensions[get_column_letter(position)].width = column.width
-    for values in rows:
+    for number, values in enumerate(rows, start=2):
         sheet.append([values.get(column.field, "") for column in columns])
+        for cell in sheet[number]:
+            # openpyxl writes text beginning with "=" as a formula, which the reader's Excel would
+            # run (=HYPERLINK, DDE…): written as text it stays what the editor typed.
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     for position, column in enumerate(columns, start=1):
         letter = get_column_letter(position)
         if column.field in TEXT_FIELDS:

@@ -125,6 +125,17 @@ async def test_the_export_is_one_row_per_resource_with_the_guide_s_headers_and_t
     assert ("307016001", ) == next(row[:1] for row in wb["分类代码"].iter_rows(values_only=True) if row[0] == "307016001")
 
 
+async def test_text_that_looks_like_a_formula_is_exported_as_text_and_comes_back(org, make_form):
+    editor = await org.user("agri_editor")
+    await resources.create(editor, org.agri, await make_form("公式样的摘要", abstract='=HYPERLINK("http://evil.example","点击")'),
+                           org.portal)
+    _department, data = await spreadsheet.export_workbook(editor, org.agri)
+    cell = load_workbook(io.BytesIO(data))["信息资源"]["F2"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://evil.example","点击")', "s")
+    result = await spreadsheet.import_workbook(editor, org.agri, data, org.portal)
+    assert len(result.unchanged) == 1
+
+
 async def test_importing_its_own_export_changes_nothing_and_keeps_the_approved_status(org, agri_catalog):
     filing_id = await filing.submit(agri_catalog, org.agri, "", org.portal)
     await filing.decide(await org.user("county_reviewer"), filing_id, "approve", "", org.portal)
