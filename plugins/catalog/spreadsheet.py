@@ -172,6 +172,7 @@ class _Planner:
         self.errors: list[RowError] = list(sheets.errors)
         self.planned: list[PlannedRow] = []
         # (row, field) faults found while reading, which the form's own checks must not repeat
+        # (rows of the items sheet negative)
         self.reported: set[tuple[int, str]] = set()
 
     def fault(self, row: int, name: str, message: str) -> None:
@@ -248,6 +249,9 @@ class _Planner:
             data_type = "string"
             if row.cells.get("data_type"):
                 data_type = code_of("data_type", row.cells["data_type"]) or row.cells["data_type"]
+                if data_type not in LABELS["data_type"]:
+                    self.errors.append(RowError(ITEMS_SHEET, row.row, ITEM_HEADERS["data_type"], _choices_message("data_type")))
+                    self.reported.add((-row.row, "data_type"))
             item = ItemForm(row.cells.get("name", ""), data_type, row.cells.get("length", ""), row.cells.get("description", ""))
             from_sheet.setdefault(id(owners[0]), []).append((row.row, item))
         for plan in self.planned:
@@ -269,7 +273,9 @@ class _Planner:
                     _items, index, part = name.split(".")
                     item = plan.form.items[int(index)]
                     if plan.item_rows:
-                        self.errors.append(RowError(ITEMS_SHEET, plan.item_rows[int(index)], ITEM_HEADERS.get(part, part), message))
+                        item_row = plan.item_rows[int(index)]
+                        if (-item_row, part) not in self.reported:
+                            self.errors.append(RowError(ITEMS_SHEET, item_row, ITEM_HEADERS.get(part, part), message))
                     else:
                         self.errors.append(RowError(self.sheets.resources_sheet, plan.source.row, RESOURCE_HEADERS["item_names"],
                                                     f"{item.name.strip() or '?'}: {message}"))

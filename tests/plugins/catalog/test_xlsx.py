@@ -183,6 +183,7 @@ async def test_one_bad_row_imports_nothing_and_every_fault_is_named_by_sheet_row
     }
     message = next(e.message for e in refused.value.errors if e.column == "共享类型")
     assert "无条件共享、有条件共享、不予共享" in message
+    assert "字符型、整数型" in next(e.message for e in refused.value.errors if e.column == "数据类型")
     assert await Resource.count() == 0
     assert await CodeSequence.count() == 0
 
