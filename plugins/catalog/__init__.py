@@ -19,15 +19,22 @@ def register_tables(portal):
 
 @hookimpl
 def register_routes(portal):
+    from plugins.catalog.editor_routes import EDITOR_ROUTES
+    from plugins.catalog.filing_routes import FILING_ROUTES
     from plugins.catalog.interop_routes import ROUTES as INTEROP_ROUTES
     from plugins.catalog.routes import ROUTES
 
-    return [*ROUTES, *INTEROP_ROUTES]
+    return [*ROUTES, *EDITOR_ROUTES, *FILING_ROUTES, *INTEROP_ROUTES]
 
 
 @hookimpl
 def register_templates(portal):
     return HERE / "templates"
+
+
+@hookimpl
+def register_static(portal):
+    return HERE / "static"
 
 
 @hookimpl
