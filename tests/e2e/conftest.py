@@ -95,8 +95,8 @@ ACCOUNT_OF = {
     "catalog_editor": "fengyu",
     "catalog_county_reviewer": "dengli",
     "catalog_city_reader": "caijun",
-    # test_catalog_interop.py, on its own server, with an account catalog_interop_seed.py creates there.
-    "catalog_xlsx": "catalog_editor_e2e",
+    # test_catalog_interop.py, on its own server (catalog-interop): the county editor imports and exports.
+    "catalog_xlsx": "fengyu",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server), pengbo (catalog editor, 济南市市场监督管理局) and

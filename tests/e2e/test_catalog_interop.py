@@ -2,8 +2,8 @@
 with nothing imported, uploads a right one and sees the resources, downloads the export; anyone
 without login reads the open catalog, a resource's page, its DCAT and CKAN forms.
 
-On its own server, seeded by catalog_interop_seed.py with a catalog editor and an approved
-catalog (the demo has no catalog roles)."""
+On its own server, where catalog_interop_seed.py files and approves a catalog of 黄河县农业农村局 through
+the services; fengyu (the demo's editor of that department) logs in there."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ def resource(name: str, **changes) -> dict:
 
 
 def log_in(page, e2e, account: dict) -> None:
+    """Password and TOTP code (the account is used once, on this module's own server)."""
     e2e.enter_password(page, account["username"], account["password"])
     assert page.url.endswith("/login/verify"), page.url
     page.fill("#code", pyotp.TOTP(account["totp_secret"]).now())
@@ -71,11 +72,14 @@ def working_names(page) -> list[str]:
     return page.locator("#working-catalog tbody tr td:nth-child(2)").all_inner_texts()
 
 
-def test_a_wrong_workbook_shows_its_faults_a_right_one_imports_and_the_export_downloads(new_page, interop, e2e, tmp_path):
+def test_a_wrong_workbook_shows_its_faults_a_right_one_imports_and_the_export_downloads(new_page, interop, e2e, tmp_path,
+                                                                                        demo_accounts):
     server, seeded = interop
     page = new_page(server)
-    log_in(page, e2e, seeded["editor"])
-    page.goto("/catalog/interop")
+    log_in(page, e2e, demo_accounts[e2e.ACCOUNT_OF["catalog_xlsx"]])
+    page.goto("/catalog/mine")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Catalog exchange").click()
     with page.expect_navigation():
         page.locator("tr", has_text="农业农村局").get_by_role("link", name="Export and import").click()
     before = working_names(page)
@@ -97,6 +101,10 @@ def test_a_wrong_workbook_shows_its_faults_a_right_one_imports_and_the_export_do
     assert "Imported: 2 new, 0 changed, 0 unchanged resources." in page.locator("#import-done").inner_text()
     assert sorted(working_names(page)) == sorted(before + ["农机补贴申请信息", "耕地地力调查"])
 
+    page.goto("/catalog/mine")
+    mine = page.locator("main").inner_text()
+    assert "农机补贴申请信息" in mine and "耕地地力调查" in mine
+    page.go_back()
     with page.expect_download() as download:
         page.click("#export-link")
     assert download.value.suggested_filename.endswith(".xlsx")
