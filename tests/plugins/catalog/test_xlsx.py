@@ -296,7 +296,7 @@ async def upload(client, department: int, data: bytes, **fields):
 
 
 async def test_the_pages_import_show_faults_and_export(client, org, valid_uscc):
-    await login_as(client, org.users["agri_editor"])
+    await login_as(client, await org.test_user("agri_editor"))
     page = await client.get("/catalog/interop")
     assert f"/catalog/interop/departments/{org.agri}/xlsx" in page.text and "市场监管局" not in page.text
     bad = await upload(client, org.agri, book([good_row(valid_uscc, 共享类型="随便")]))
@@ -313,7 +313,7 @@ async def test_the_pages_import_show_faults_and_export(client, org, valid_uscc):
 
 
 async def test_the_pages_refuse_other_departments_and_unknown_ids(client, org, valid_uscc):
-    await login_as(client, org.users["agri_editor"])
+    await login_as(client, await org.test_user("agri_editor"))
     assert (await client.get(f"/catalog/interop/departments/{org.market}/xlsx")).status_code == 403
     assert (await client.get(f"/catalog/interop/departments/{org.market}/catalog.xlsx")).status_code == 403
     assert (await upload(client, org.market, book([good_row(valid_uscc)]))).status_code == 403
@@ -322,12 +322,12 @@ async def test_the_pages_refuse_other_departments_and_unknown_ids(client, org, v
 
 
 async def test_a_reviewer_sees_the_export_but_no_import_form(client, org):
-    await login_as(client, org.users["county_reviewer"])
+    await login_as(client, await org.test_user("county_reviewer"))
     page = await client.get(f"/catalog/interop/departments/{org.agri}/xlsx")
     assert page.status_code == 200 and "catalog.xlsx" in page.text and "import-form" not in page.text
 
 
 async def test_the_page_speaks_chinese_by_default(client, org):
-    await login_as(client, org.users["agri_editor"])
+    await login_as(client, await org.test_user("agri_editor"))
     page = await client.get(f"/catalog/interop/departments/{org.agri}/xlsx", headers={"accept-language": "zh-CN"})
     assert "导入" in page.text
