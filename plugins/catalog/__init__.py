@@ -21,9 +21,10 @@ def register_tables(portal):
 def register_routes(portal):
     from plugins.catalog.editor_routes import EDITOR_ROUTES
     from plugins.catalog.filing_routes import FILING_ROUTES
+    from plugins.catalog.interop_routes import ROUTES as INTEROP_ROUTES
     from plugins.catalog.routes import ROUTES
 
-    return [*ROUTES, *EDITOR_ROUTES, *FILING_ROUTES]
+    return [*ROUTES, *EDITOR_ROUTES, *FILING_ROUTES, *INTEROP_ROUTES]
 
 
 @hookimpl

@@ -113,6 +113,8 @@ ACCOUNT_OF = {
     "catalog_county_reviewer": "dengli",
     "catalog_city_reader": "caijun",
     "catalog_trees": "yuanfang",
+    # test_catalog_interop.py, on its own server (catalog-interop): the county editor imports and exports.
+    "catalog_xlsx": "fengyu",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
 # test_login_security.py uses it on its own server) and pengbo (catalog editor, 济南市市场监督管理局).

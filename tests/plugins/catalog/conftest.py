@@ -105,3 +105,51 @@ async def resource_form(name: str = "农村土地承包经营权登记信息", c
                   items=[ItemForm("承包方名称", "string", "100", ""), ItemForm("地块编码", "string", "19", "")])
     values.update(changes)
     return ResourceForm(**values)
+
+
+@dataclass
+class PublicCatalogs:
+    """What the exchange formats' tests publish: resource ids by name, and which are public."""
+
+    ids: dict          # name -> resource id
+    public: set        # names open to the public (approved, classified public, open or on conditions)
+    hidden: set        # names that must never be seen without login
+
+
+@pytest.fixture
+async def public_catalogs(org, valid_uscc) -> PublicCatalogs:
+    """黄河县农业农村局 and 济南市市场监管局 with approved catalogs in which some resources are open to
+    the public, some internal, secret or closed, and one open resource never filed; afterwards a
+    draft change not yet approved."""
+    from plugins.catalog import filing, resources
+
+    public = dict(secrecy="public", open_type="open", share_type="unconditional", share_conditions="")
+    county = {
+        "农机购置补贴发放信息": await resource_form("农机购置补贴发放信息", abstract="农机购置补贴的发放记录", update_cycle="quarterly",
+                                           items=[ItemForm("补贴对象", "string", "50", ""), ItemForm("补贴金额", "decimal", "", "元")], **public),
+        "农产品质量抽检结果": await resource_form("农产品质量抽检结果", "307016", abstract="农产品质量安全例行抽检的结果", secrecy="public",
+                                         open_type="conditional",
+                                         open_conditions="经申请审核后提供", update_cycle="monthly"),
+        "农村土地承包经营权登记信息": await resource_form(),
+        "动物防疫秘密档案": await resource_form("动物防疫秘密档案", secrecy="secret"),
+        "高标准农田建设项目": await resource_form("高标准农田建设项目", secrecy="public", open_type="closed"),
+    }
+    city = {"市场主体登记信息": await resource_form("市场主体登记信息", "102001", provider="济南市市场监管局",
+                                              provider_code=uscc("11370100MB0000001"), abstract="企业和个体工商户的登记信息",
+                                              update_cycle="realtime", published_on="2025-12-01", **public)}
+    ids = {}
+    for editor, department, reviewer, forms in (("agri_editor", org.agri, "county_reviewer", county),
+                                                ("market_editor", org.market, "city_reviewer", city)):
+        user = await org.user(editor)
+        for name, form in forms.items():
+            ids[name] = await resources.create(user, department, form, org.portal)
+        filing_id = await filing.submit(user, department, "", org.portal)
+        await filing.decide(await org.user(reviewer), filing_id, "approve", "", org.portal)
+    market_editor = await org.user("market_editor")
+    ids["未备案的开放资源"] = await resources.create(market_editor, org.market, await resource_form("未备案的开放资源", **public), org.portal)
+    agri_editor = await org.user("agri_editor")
+    changed = await resource_form("农机购置补贴发放信息（草稿改名）", update_cycle="quarterly", **public)
+    await resources.update(agri_editor, ids["农机购置补贴发放信息"], changed, org.portal)
+    public_names = {"农机购置补贴发放信息", "农产品质量抽检结果", "市场主体登记信息"}
+    hidden = {"农村土地承包经营权登记信息", "动物防疫秘密档案", "高标准农田建设项目", "未备案的开放资源", "农机购置补贴发放信息（草稿改名）"}
+    return PublicCatalogs(ids, public_names, hidden)
