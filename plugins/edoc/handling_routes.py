@@ -8,9 +8,10 @@ from litestar import Request, Response, get
 from plugins.edoc.display import when
 from plugins.edoc.handling import handling_records
 from plugins.edoc.publishing import recent_publications
-from plugins.edoc.workdays import calendar_knows, timeliness_report
+from plugins.edoc.workdays import timeliness_report
 from portal.localtime import today
 from portal.web import current_user, login_required, permission_required, render
+from portal.workdays import calendar_knows
 
 
 @get("/timeliness", guards=[permission_required("edoc.timeliness")], name="edoc:timeliness")
