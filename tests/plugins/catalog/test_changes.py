@@ -16,6 +16,7 @@ from plugins.webmail.tables import Message
 from portal.accounts.services import create_department
 from portal.audit.tables import AuditEntry
 from portal.localtime import ZONE
+from portal.testing import login_as, post_form
 from portal.localtime import today as local_today
 from portal.workdays import is_working_day, working_days_between
 
@@ -287,3 +288,81 @@ async def test_the_notice_is_queued_with_the_record_and_sent_by_the_worker(org):
     await org.portal.worker.run_until_idle()
     [notice] = await inbox_subjects(org.users["agri_editor"].id)
     assert changes.due_date(today).isoformat() in notice
+
+
+async def test_the_statistic_counts_the_updates_due_in_the_period_by_how_they_were_met(org, make_form):
+    from plugins.catalog.duty_statistics import change_deadlines
+    from portal.reports.forms import period_of
+
+    other = await create_department(None, org.county, "水利局")
+    await record(org, org.agri, other)
+    await file_version(org, make_form, "新资源", on=date(2026, 10, 29))
+    table = await change_deadlines(org.portal, period_of(date(2026, 10, 1), date(2026, 10, 31)))
+    # Department, due, in time, late, no change needed, under review, overdue, not yet due.
+    assert table.rows == [("黄河县人民政府 农业农村局", 1, 0, 1, 0, 0, 0, 0), ("黄河县人民政府 水利局", 1, 0, 0, 0, 0, 1, 0)]
+    assert (await change_deadlines(org.portal, period_of(date(2026, 11, 1), date(2026, 11, 30)))).rows == []
+
+
+# Over HTTP ---------------------------------------------------------------------------------------
+
+
+async def as_user(client, org, name: str):
+    client.cookies.clear()
+    client.headers["accept-language"] = "en"
+    await login_as(client, org.users[name])
+
+
+async def test_over_http_the_bureau_records_a_change_and_the_editor_sees_the_countdown(client, org):
+    await as_user(client, org, "county_reviewer")
+    form = await client.get("/catalog/changes/new")
+    assert form.status_code == 200 and f'name="department" value="{org.agri}"' in form.text \
+        and f'name="department" value="{org.market}"' not in form.text
+    day = local_today()
+    values = {"kind": "duties", "title": "农业农村局职能调整", "description": "新增农村宅基地管理职责。",
+              "legal_basis": "黄河县机构编制委员会〔2026〕3号", "occurred_on": day.isoformat(), "department": str(org.agri)}
+    missing = await post_form(client, "/catalog/changes", {**values, "title": ""})
+    assert missing.status_code == 400 and "Name the change in a title." in missing.text and "新增农村宅基地管理职责。" in missing.text
+    assert await ChangeEvent.count() == 0
+    recorded = await post_form(client, "/catalog/changes", values)
+    assert recorded.status_code == 303
+    page = await client.get(recorded.headers["location"])
+    assert "农业农村局职能调整" in page.text and changes.due_date(day).isoformat() in page.text and "Cancel the change" in page.text
+
+    await as_user(client, org, "agri_editor")
+    mine = await client.get("/catalog/changes")
+    assert "农业农村局职能调整" in mine.text and "working days left" in mine.text and "No change needed?" in mine.text
+    home = await client.get("/")
+    assert "Catalog updates due" in home.text and "农业农村局职能调整" in home.text
+    [duty] = await ChangeDuty.select(ChangeDuty.id)
+    declared = await post_form(client, f"/catalog/changes/duties/{duty['id']}/declare", {"reason": "已有目录覆盖新增职责。"})
+    assert declared.status_code == 303
+    assert "No change needed (declared on" in (await client.get(declared.headers["location"])).text
+
+
+async def test_over_http_only_the_bureau_records_and_changed_ids_are_refused(client, org):
+    event_id = await record(org, org.agri, day=local_today())
+    [duty] = await ChangeDuty.select(ChangeDuty.id)
+    await as_user(client, org, "agri_editor")
+    assert (await client.get("/catalog/changes/new")).status_code == 403
+    values = {"kind": "law", "title": "t", "description": "d", "legal_basis": "b", "occurred_on": local_today().isoformat(),
+              "department": str(org.agri)}
+    assert (await post_form(client, "/catalog/changes", values)).status_code == 403
+    assert (await post_form(client, f"/catalog/changes/{event_id}/cancel", {"reason": "x"})).status_code == 403
+    assert (await client.get("/catalog/changes/overdue")).status_code == 403
+
+    await as_user(client, org, "market_editor")
+    assert (await client.get(f"/catalog/changes/{event_id}")).status_code == 404
+    assert (await client.get(f"/catalog/changes/{event_id + 1}")).status_code == 404
+    assert (await post_form(client, f"/catalog/changes/duties/{duty['id']}/declare", {"reason": "x"})).status_code == 403
+    assert (await post_form(client, f"/catalog/changes/duties/{duty['id'] + 1}/declare", {"reason": "x"})).status_code == 404
+
+    await as_user(client, org, "county_reviewer")
+    # A department of the city above, slipped into the form, is refused and nothing is recorded.
+    tampered = await post_form(client, "/catalog/changes", {**values, "department": str(org.market)})
+    assert tampered.status_code == 400 and "Choose departments of this level or below it." in tampered.text
+    assert await ChangeEvent.count() == 1
+    await as_user(client, org, "city_reviewer")
+    assert (await post_form(client, f"/catalog/changes/{event_id}/cancel", {"reason": "x"})).status_code == 403
+    assert (await client.get(f"/catalog/changes/{event_id}")).status_code == 200
+    assert (await ChangeEvent.select(ChangeEvent.cancelled_at).first())["cancelled_at"] is None
+    assert (await ChangeDuty.select(ChangeDuty.declared_at).first())["declared_at"] is None
