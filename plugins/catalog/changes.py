@@ -75,7 +75,7 @@ def kind_labels() -> dict[str, str]:
 
 def status_labels() -> dict[str, str]:
     return {"open": _("To be updated"), "overdue": _("Overdue"), "under_review": _("Filed, under review"),
-            "updated": _("Updated"), "declared": _("No change needed"), "cancelled": _("Cancelled")}
+            "updated": _("Catalog updated"), "declared": _("No change needed"), "cancelled": _("Cancelled")}
 
 
 def due_date(occurred_on: date, limit_days: int = LIMIT_DAYS) -> date:
