@@ -35,7 +35,8 @@ UNITS = [
     ("dongzhen", "东镇人民政府", "township", "huanghe", "dongzhen.gov.example", "东镇"),
 ]
 DEPARTMENTS = [("huanghe", "办公室", True), ("huanghe", "农业农村局", False), ("huanghe", "大数据局", False),
-               ("jinan", "大数据局", False), ("dongzhen", "党政办", True)]
+               ("jinan", "大数据局", False), ("dongzhen", "党政办", True),
+               ("jinan", "市场监督管理局", False), ("sd", "大数据局", False)]
 
 # Secrets are fixed base32 strings so automation can compute codes; "enrol" has none and is walked
 # through enrolment on first login.
@@ -62,6 +63,13 @@ ACCOUNTS = [
     DemoAccount("songtao", "宋涛", ("staff",), "办公室", "YN4TLIKDMBMMZIICM3CG3NFZOMDYMGQI"),
     DemoAccount("tangxue", "唐雪", ("staff",), "办公室", "TDLP6O327W2KVRKLZ7AHGE5H7IJD6WIT"),
     DemoAccount("hanbing", "韩冰", ("staff",), "办公室", "TBB5BB7HUT6GVHFJTYPQ2S4JY67QQYIB"),
+    # The data catalog (CAT-1, CAT-2): a department's catalog editors, and the officers of the
+    # big-data bureau of each level who review the catalogs filed with it.
+    DemoAccount("fengyu", "冯雨", ("catalog_editor", "staff"), "农业农村局", "BJJBKJ4U625G45CUJ7ASCRHRGLLNM7VF"),
+    DemoAccount("dengli", "邓丽", ("catalog_reviewer", "staff"), "大数据局", "O6JDK66DTFXJBIR5X26L3N7UH2OVOA7L"),
+    DemoAccount("pengbo", "彭博", ("catalog_editor", "staff"), "市场监督管理局", "WYZGVDOHNI57XHMJCEK52PTVVWXD6WEI", unit="jinan"),
+    DemoAccount("caijun", "蔡军", ("catalog_reviewer", "staff"), "大数据局", "FKAHQRNQTNMYPLZXAZIQW2FWD2C737QL", unit="jinan"),
+    DemoAccount("yuanfang", "袁芳", ("catalog_reviewer", "staff"), "大数据局", "DN6XUF26PXTCIRMOTB4KE74WGZ2WUPTV", unit="sd"),
 ]
 
 

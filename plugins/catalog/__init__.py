@@ -21,15 +21,22 @@ def register_tables(portal):
 @hookimpl
 def register_routes(portal):
     from plugins.catalog.duty_routes import DUTY_ROUTES
+    from plugins.catalog.editor_routes import EDITOR_ROUTES
+    from plugins.catalog.filing_routes import FILING_ROUTES
     from plugins.catalog.routes import ROUTES
     from plugins.catalog.sharing_routes import SHARING_ROUTES
 
-    return [*ROUTES, *DUTY_ROUTES, *SHARING_ROUTES]
+    return [*ROUTES, *EDITOR_ROUTES, *FILING_ROUTES, *DUTY_ROUTES, *SHARING_ROUTES]
 
 
 @hookimpl
 def register_templates(portal):
     return HERE / "templates"
+
+
+@hookimpl
+def register_static(portal):
+    return HERE / "static"
 
 
 @hookimpl

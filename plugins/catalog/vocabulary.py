@@ -36,7 +36,7 @@ def labels() -> dict[str, dict[str, str]]:
                          "quarterly": _("Quarterly"), "half_yearly": _("Half-yearly"), "yearly": _("Yearly"), "irregular": _("Irregular")},
         "secrecy": {"public": _("Public (公开)"), "internal": _("Internal (内部)"), "secret": _("Secret (秘密)"),
                     "confidential": _("Confidential (机密)"), "top_secret": _("Top secret (绝密)")},
-        "data_type": {"string": _("Text"), "integer": _("Integer"), "decimal": _("Decimal number"), "date": _("Date"),
+        "data_type": {"string": _("Character string"), "integer": _("Integer"), "decimal": _("Decimal number"), "date": _("Date"),
                       "datetime": _("Date and time"), "boolean": _("Yes/no"), "binary": _("Binary")},
         "tree": {"basic": _("Basic resources catalog (基础信息资源目录)"), "thematic": _("Thematic resources catalog (主题信息资源目录)"),
                  "departmental": _("Departmental resources catalog (部门信息资源目录)")},

@@ -91,9 +91,14 @@ ACCOUNT_OF = {
     "edoc_parts_drafter": "xuyan",
     "webmail_forward": "linfeng",  # test_webmail_forward.py, on live_server (the other linfeng claims are on their own servers)
     "webmail_counts": "guoli",  # test_webmail_reading.py (folder counts); guoli's other claim is on its own server
+    # test_catalog.py, on its own server (catalog): the county editor, the county's and the city's bureau.
+    "catalog_editor": "fengyu",
+    "catalog_county_reviewer": "dengli",
+    "catalog_city_reader": "caijun",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
-# test_login_security.py uses it on its own server). Claim one here before using it.
+# test_login_security.py uses it on its own server), pengbo (catalog editor, 济南市市场监督管理局) and
+# yuanfang (catalog reviewer, 山东省大数据局). Claim one here before using it.
 # test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
 # server (edoc_server), so it takes none of the codes above.
 

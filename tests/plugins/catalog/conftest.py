@@ -3,7 +3,7 @@ catalog editors, the big-data bureau of the county and of the city with their re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -27,11 +27,20 @@ class Org:
     county_bureau: int  # 黄河县大数据局
     market: int        # 济南市市场监管局
     city_bureau: int   # 济南市大数据局
-    users: dict        # name -> TestUser
+    specs: dict        # name -> (roles, unit, department)
+    make_user: object
     portal: object
+    users: dict = field(default_factory=dict)  # name -> TestUser, made when first asked for
+
+    async def test_user(self, name: str):
+        if name not in self.users:
+            roles, unit, department = self.specs[name]
+            self.users[name] = await self.make_user(name, roles, unit_id=unit, department_id=department)
+        return self.users[name]
 
     async def user(self, name: str):
-        return await load_current_user(self.users[name].id, self.portal.permissions)
+        """The account as a request sees it (``CurrentUser``)."""
+        return await load_current_user((await self.test_user(name)).id, self.portal.permissions)
 
 
 @pytest.fixture
@@ -53,14 +62,19 @@ async def org(app, make_user) -> Org:
         "city_reviewer": (["catalog_reviewer", "staff"], city, city_bureau),
         "city_staff": (["staff"], city, market),
     }
-    users = {name: await make_user(name, roles, unit_id=unit, department_id=dept) for name, (roles, unit, dept) in specs.items()}
-    return Org(province, city, county, agri, county_bureau, market, city_bureau, users, app.state.portal)
+    return Org(province, city, county, agri, county_bureau, market, city_bureau, specs, make_user, app.state.portal)
 
 
 @pytest.fixture
 def make_form():
     """``await make_form(name, code, **changes)``: a valid resource form (change what a test needs)."""
     return resource_form
+
+
+@pytest.fixture
+def classification_of():
+    """``await classification_of(code)``: the id of the classification node with that code."""
+    return classification_id
 
 
 @pytest.fixture
