@@ -23,6 +23,14 @@ from portal.workdays import is_working_day, working_days_between
 NATIONAL_DAY_EVE = date(2026, 9, 30)
 
 
+@pytest.fixture
+async def org(org):
+    """Every account of the organisation made at once: reminders and lists go to all who hold a role."""
+    for name in org.specs:
+        await org.test_user(name)
+    return org
+
+
 def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=ZONE)
 

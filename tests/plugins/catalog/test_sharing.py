@@ -19,6 +19,14 @@ PURPOSE = "核验种粮农民一次性补贴的发放对象"
 
 
 @pytest.fixture
+async def org(org):
+    """Every account of the organisation made at once: reminders and lists go to all who hold a role."""
+    for name in org.specs:
+        await org.test_user(name)
+    return org
+
+
+@pytest.fixture
 async def shared(org, make_form, make_user):
     """The county agriculture bureau's approved catalog: one resource of each kind of sharing and
     a secret one; a second member of the city market bureau."""
