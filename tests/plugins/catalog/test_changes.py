@@ -339,6 +339,10 @@ async def test_over_http_the_bureau_records_a_change_and_the_editor_sees_the_cou
     await as_user(client, org, "agri_editor")
     mine = await client.get("/catalog/changes")
     assert "农业农村局职能调整" in mine.text and "working days left" in mine.text and "No change needed?" in mine.text
+    # The declaration is a plain form: it carries its own CSRF token.
+    assert 'name="_csrf_token"' in mine.text.split('action="/catalog/changes/duties/')[1].split("</form>")[0]
+    catalog_page = await client.get(f"/catalog/departments/{org.agri}")
+    assert "Catalog updates due after a change" in catalog_page.text and "农业农村局职能调整" in catalog_page.text
     home = await client.get("/")
     assert "Catalog updates due" in home.text and "农业农村局职能调整" in home.text
     [duty] = await ChangeDuty.select(ChangeDuty.id)

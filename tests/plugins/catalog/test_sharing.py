@@ -199,6 +199,9 @@ async def as_user(client, org, name: str):
 
 async def test_over_http_a_conditional_request_is_approved_and_the_requester_sees_the_grant(client, org, shared):
     await as_user(client, org, "city_staff")
+    entry = await client.get(f"/catalog/entries/{shared['conditional']}")
+    assert f'href="/catalog/sharing/resources/{shared["conditional"]}"' in entry.text
+    assert "/catalog/sharing/resources/" not in (await client.get(f"/catalog/entries/{shared['none']}")).text
     page = await client.get(f"/catalog/sharing/resources/{shared['conditional']}")
     assert page.status_code == 200 and "仅用于农业补贴核验" in page.text and 'name="accept"' in page.text
     refused = await post_form(client, f"/catalog/sharing/resources/{shared['conditional']}", {"purpose": PURPOSE})
