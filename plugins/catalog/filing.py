@@ -15,12 +15,13 @@ officers deciding at once one wins and the other is told it was decided meanwhil
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from plugins.catalog import access
 from plugins.catalog.errors import Conflict, Forbidden, Invalid, NotFound
-from plugins.catalog.tables import CatalogEntry, Classification, DataItem, Filing, FilingItem, Resource
+from plugins.catalog.tables import CatalogEntry, CatalogFacet, Classification, DataItem, Filing, FilingItem, Resource
 from plugins.catalog.vocabulary import SECRET_LEVELS
 from portal.api import CurrentUser
 from portal.db import write_transaction
@@ -388,8 +389,19 @@ async def _publish(filing: dict, department: access.DepartmentInfo) -> None:
     """The approved version becomes the department's approved catalog (inside the decision)."""
     kept = await version_snapshots(filing["id"])
     await CatalogEntry.delete().where(CatalogEntry.department == department.id)
+    await CatalogFacet.delete().where(CatalogFacet.department == department.id)
     entries = [_entry(filing, department, rid, data) for rid, data in kept.items() if data["secrecy"] not in SECRET_LEVELS]
     if entries:
+        groups = Counter((entry.class_item, entry.share_type) for entry in entries)
+        now = _now()
+        facets = await CatalogFacet.insert(*[
+            CatalogFacet(unit=department.unit_id, department=department.id, class_item=class_item, share_type=share_type,
+                         entries=count, approved_at=now)
+            for (class_item, share_type), count in groups.items()
+        ]).returning(CatalogFacet.id, CatalogFacet.class_item, CatalogFacet.share_type)
+        facet_of = {(f["class_item"], f["share_type"]): f["id"] for f in facets}
+        for entry in entries:
+            entry.facet = facet_of[(entry.class_item, entry.share_type)]
         await CatalogEntry.insert(*entries)
     filed = await FilingItem.select(FilingItem.resource_id, FilingItem.snapshot).where(FilingItem.filing == filing["id"])
     removed = [r["resource_id"] for r in filed if _loaded(r["snapshot"]).get("withdrawn")]

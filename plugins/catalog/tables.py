@@ -168,6 +168,23 @@ class CatalogEntry(Table, tablename="catalog_entry"):
     secrecy = Varchar(length=12, default="")
     published_on = Date(null=True, default=None)
     approved_at = Timestamptz(default=TimestamptzNow())
+    # The ``CatalogFacet`` row of the entry's department, class item and share type: a search
+    # counts its matches per facet row with one GROUP BY over one integer column.
+    facet = Integer(null=True, default=None)
 
 
-CATALOG_TABLES = [Classification, CodeSequence, Resource, DataItem, Filing, FilingItem, CatalogEntry]
+class CatalogFacet(Table, tablename="catalog_facet"):
+    """How many approved entries a department has per classification 项 and share type; written
+    with the entries at each approval. A total catalog's counts without a search are sums of
+    these few rows (never a scan of the entries); a search groups its matches by ``facet``."""
+
+    unit = Integer(index=True)
+    department = Integer(index=True)
+    class_item = Varchar(length=3, default="")
+    share_type = Varchar(length=20, default="")
+    entries = Integer(default=0)
+    # When the approval wrote the row: with the id, what tells a search's cached counts are current.
+    approved_at = Timestamptz(default=TimestamptzNow())
+
+
+CATALOG_TABLES = [Classification, CodeSequence, Resource, DataItem, Filing, FilingItem, CatalogEntry, CatalogFacet]

@@ -10,6 +10,7 @@ import pytest
 from plugins.catalog.resources import ResourceForm, ItemForm, uscc_check_character
 from plugins.catalog.tables import Classification
 from portal.accounts.services import UnitForm, create_department, create_unit, load_current_user
+from portal.i18n import locale_context
 
 
 def uscc(body: str = "11371200MB012345") -> str:
@@ -41,6 +42,13 @@ class Org:
     async def user(self, name: str):
         """The account as a request sees it (``CurrentUser``)."""
         return await load_current_user((await self.test_user(name)).id, self.portal.permissions)
+
+
+@pytest.fixture
+def in_english():
+    """Service tests read the messages in English (pages are tested in the default zh_CN)."""
+    with locale_context("en"):
+        yield
 
 
 @pytest.fixture

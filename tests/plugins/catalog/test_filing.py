@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("in_english")
+
 from plugins.catalog import filing, resources
 from plugins.catalog.errors import Conflict, Forbidden, Invalid
 from plugins.catalog.resources import ItemForm

@@ -3,6 +3,8 @@ department's editors write, an approved resource leaves only through the next ap
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("in_english")
+
 from plugins.catalog import filing, resources
 from plugins.catalog.errors import Conflict, Forbidden, Invalid
 from plugins.catalog.resources import ItemForm, ResourceForm

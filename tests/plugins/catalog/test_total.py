@@ -57,16 +57,21 @@ async def test_a_secret_resource_is_never_in_a_total_catalog_or_a_search(org, ca
 
 async def test_even_a_secret_row_written_by_mistake_stays_out_of_shared_views(org, catalogs):
     await CatalogEntry.update({CatalogEntry.secrecy: "top_secret"}).where(CatalogEntry.name == "市场主体登记信息")
-    found = await total.visible_resources(await org.user("city_staff"), org.city, total.Query())
-    assert "市场主体登记信息" not in [r["name"] for r in found.rows]
-    assert (await total.total_catalog(org.city)).total == 2
+    viewer = await org.user("city_staff")
+    for text in ("", "市场主体"):
+        found = await total.visible_resources(viewer, org.city, total.Query(text=text))
+        assert "市场主体登记信息" not in [r["name"] for r in found.rows]
+    assert (await total.visible_resources(viewer, org.city, total.Query(text="市场主体"))).total == 0
 
 
 @pytest.mark.parametrize("text, names", [
     ("土地承包", ["农村土地承包经营权登记信息"]),           # name
     ("个体工商户", ["市场主体登记信息"]),                   # abstract
     ("补贴金额", ["农机购置补贴发放信息"]),                 # data item
-    ("102001/", ["市场主体登记信息"]),                      # code
+    ("102001/", ["市场主体登记信息"]),                      # the beginning of a code
+    ("102001/000001", ["市场主体登记信息"]),                # a code
+    ("1/000001", ["农村土地承包经营权登记信息", "市场主体登记信息"]),  # any part of a code
+    ("00002", ["农机购置补贴发放信息"]),                    # digits anywhere in a code
     ("登记", ["农村土地承包经营权登记信息", "市场主体登记信息"]),  # two characters
     ("补", ["农机购置补贴发放信息"]),                       # one character
     ("%", []), ('"', []), ("no such thing", []),
@@ -118,3 +123,14 @@ async def test_public_views_show_only_public_resources_open_to_the_public(org, m
         await make_form("内部数据", secrecy="internal"),
     ])
     assert [r["name"] for r in await total.public_resources(org.province)] == ["开放数据"]
+
+
+async def test_the_counts_of_a_search_follow_each_approval(org, catalogs, make_form, valid_uscc):
+    viewer = await org.user("city_staff")
+    assert (await total.visible_resources(viewer, org.city, total.Query(text="登记信息"))).total == 2
+    await _approved(org, "market_editor", org.market, "city_reviewer", [
+        await make_form("食品经营许可登记信息", "102001", provider="济南市市场监管局", provider_code=valid_uscc("11370100MB0000001")),
+    ])
+    found = await total.visible_resources(viewer, org.city, total.Query(text="登记信息"))
+    assert found.total == 3
+    assert dict(found.facets["department"]) == {org.agri: 1, org.market: 2}
