@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from plugins.catalog import access, holders
 from plugins.catalog.duty_tables import ChangeDuty, ChangeEvent
@@ -78,9 +79,18 @@ def status_labels() -> dict[str, str]:
             "updated": _("Catalog updated"), "declared": _("No change needed"), "cancelled": _("Cancelled")}
 
 
+@lru_cache(maxsize=1024)
 def due_date(occurred_on: date, limit_days: int = LIMIT_DAYS) -> date:
     """The last day of the update: the ``limit_days``-th working day after the change."""
     return add_working_days(occurred_on, limit_days)
+
+
+@lru_cache(maxsize=8192)
+def _working_days_between(start: date, end: date) -> int:
+    """``portal.workdays.working_days_between``, remembered: the holiday calendar asks about each
+    day for tens of microseconds, and a page of duties asks about the same few spans again and
+    again (today to each due day)."""
+    return working_days_between(start, end)
 
 
 # Recording -------------------------------------------------------------------------------------
@@ -316,17 +326,17 @@ def assess(duty: dict, filings: list[dict], today: date) -> DutyState:
     elif pending:
         _settle(state, "under_review", local_day(pending["submitted_at"]), pending)
     elif today <= state.due_on:
-        state.days_left = working_days_between(today, state.due_on)
+        state.days_left = _working_days_between(today, state.due_on)
     else:
         state.status = "overdue"
-        state.days_late = working_days_between(state.due_on, today)
+        state.days_late = _working_days_between(state.due_on, today)
     return state
 
 
 def _settle(state: DutyState, status: str, day: date, filing: dict | None = None) -> None:
     state.status = status
     state.done_on = day
-    state.days_late = working_days_between(state.due_on, day)
+    state.days_late = _working_days_between(state.due_on, day)
     if filing:
         state.filing_id, state.filing_version = filing["id"], filing["version"]
 
