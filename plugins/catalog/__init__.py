@@ -70,8 +70,11 @@ def duty_menu_items(portal, user) -> list[MenuItem]:
 @hookimpl
 async def dashboard_items(portal, user):
     from plugins.catalog.duty_home import home_items
+    from plugins.catalog.home import home_widget
 
-    return await home_items(portal, user)
+    # The catalog's card (filings to review, where each edited catalog stands) and the duties' cards.
+    widget = await home_widget(user) if user.can("catalog.edit") or user.can("catalog.review") else None
+    return [*([widget] if widget else []), *await home_items(portal, user)]
 
 
 @hookimpl

@@ -197,3 +197,14 @@ async def test_two_versions_are_compared_on_a_page(client, org, valid_uscc):
     await _login(client, org, "market_editor")
     assert (await client.get("/catalog/compare", params={"a": first, "b": second})).status_code == 403
     assert (await client.get(f"/catalog/departments/{org.agri}/versions")).status_code == 403
+
+
+async def test_the_home_page_shows_what_waits_for_the_bureau_and_the_editor(client, org, valid_uscc):
+    filing_id = await _file(client, org, valid_uscc)
+    home = await client.get("/")
+    assert f'href="/catalog/departments/{org.agri}"' in home.text and "第1版审核中" in home.text
+    await _login(client, org, "county_reviewer")
+    home = await client.get("/")
+    assert f'href="/catalog/filings/{filing_id}"' in home.text
+    await _login(client, org, "city_staff")
+    assert "/catalog/filings/" not in (await client.get("/")).text
