@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 
 from plugins.catalog import access, filing, pages, resources
+from plugins.catalog.changes import department_countdown
 from plugins.catalog.errors import CatalogError, Conflict, Forbidden, Invalid, NotFound
 from plugins.catalog.resources import ItemForm, ResourceForm
 from portal.i18n import gettext as _
@@ -33,6 +34,7 @@ async def _department_page(request: Request, department: access.DepartmentInfo, 
         changes=await filing.changes_since_approved(department.id), latest=await filing.latest_approved(department.id),
         versions=(await filing.versions_of(department.id))[:5], message=message, errors=errors or {}, note=note,
         editable=await access.can_edit(current_user(request), department.id),
+        countdown=await department_countdown(department.id),
     )
 
 

@@ -115,10 +115,14 @@ ACCOUNT_OF = {
     "catalog_trees": "yuanfang",
     # test_catalog_interop.py, on its own server (catalog-interop): the county editor imports and exports.
     "catalog_xlsx": "fengyu",
+    # test_catalog_duties.py, on its own server (catalog-duties): the requester, the owner's editor, the county's bureau.
+    "catalog_duties_requester": "pengbo",
+    "catalog_duties_owner": "fengyu",
+    "catalog_duties_bureau": "dengli",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
-# test_login_security.py uses it on its own server) and pengbo (catalog editor, 济南市市场监督管理局).
-# Claim one here before using it.
+# test_login_security.py uses it on its own server); pengbo (catalog editor, 济南市市场监督管理局) is free on
+# live_server. Claim one here before using it.
 # test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
 # server (edoc_server), so it takes none of the codes above.
 # test_edoc_lists.py logs in wangfang, linfeng, zhoujie, chenjing, liuyang, zhaolei, lina and heqiang
