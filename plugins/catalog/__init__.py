@@ -45,7 +45,7 @@ def register_locales(portal):
 @hookimpl
 def register_permissions(portal):
     return [
-        Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff",)),
+        Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff", "catalog_editor", "catalog_reviewer")),
         Permission("catalog.edit", portal.gettext("Edit the department's data catalog"), roles=("catalog_editor",)),
         Permission("catalog.review", portal.gettext("Review the catalogs filed with the big-data bureau"), roles=("catalog_reviewer",)),
     ]
@@ -55,3 +55,12 @@ def register_permissions(portal):
 def menu_items(portal, user):
     if user.can("catalog.read"):
         return [MenuItem(portal.gettext("Data catalog"), "/catalog", section=NAME, order=40)]
+
+
+@hookimpl
+async def dashboard_items(portal, user):
+    if not (user.can("catalog.edit") or user.can("catalog.review")):
+        return None
+    from plugins.catalog.home import home_widget
+
+    return await home_widget(user)

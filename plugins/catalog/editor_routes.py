@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 
 from plugins.catalog import access, filing, pages, resources
-from plugins.catalog.errors import CatalogError, Forbidden, Invalid, NotFound
+from plugins.catalog.errors import CatalogError, Conflict, Forbidden, Invalid, NotFound
 from plugins.catalog.resources import ItemForm, ResourceForm
 from portal.i18n import gettext as _
 from portal.web import current_user, permission_required, portal_of, redirect
@@ -102,10 +102,15 @@ async def update_resource(request: Request, resource_id: int) -> Response:
         resource, _items, department = await resources.load_for_editor(user, resource_id)
         if data.get("more_rows"):
             return await _form_page(request, department, form, resource=resource, extra_rows=_more_rows(data))
-        await resources.update(user, resource_id, form, portal_of(request))
+        await resources.update(user, resource_id, form, portal_of(request), seen=str(data.get("seen", ""))[:40] or None)
     except Invalid as error:
         return await _form_page(request, department, form, resource=resource, status_code=400, errors=error.errors,
                                 message=error.message)
+    except Conflict as error:
+        # Under review, or saved by someone else meanwhile: the typed form again, with what the
+        # catalog holds now as the revision a second save overwrites.
+        latest, _items = await resources.load(resource_id)
+        return await _form_page(request, department, form, resource=latest, status_code=409, message=error.message)
     except CatalogError as error:
         return await pages.refusal(request, error)
     return redirect(f"/catalog/departments/{department.id}?saved={resource_id}")

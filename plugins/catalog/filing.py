@@ -23,6 +23,7 @@ from plugins.catalog import access
 from plugins.catalog.errors import Conflict, Forbidden, Invalid, NotFound
 from plugins.catalog.tables import CatalogEntry, CatalogFacet, Classification, DataItem, Filing, FilingItem, Resource
 from plugins.catalog.vocabulary import SECRET_LEVELS
+from portal.accounts.tables import RoleAssignment
 from portal.api import CurrentUser
 from portal.db import write_transaction
 from portal.i18n import gettext as _
@@ -74,6 +75,12 @@ async def working_snapshots(department_id: int) -> dict[int, dict]:
             items.setdefault(item["resource"], []).append(item)
     labels = await _classification_labels()
     return {r["id"]: snapshot(r, items.get(r["id"], []), labels) for r in resources}
+
+
+async def previous_approved(filing: dict) -> dict | None:
+    """The department's approved version before ``filing``, the one it is reviewed against."""
+    return await Filing.select().where((Filing.department == filing["department"]) & (Filing.status == "approved")
+                                       & (Filing.version < filing["version"])).order_by(Filing.version, ascending=False).first()
 
 
 async def latest_approved(department_id: int) -> dict | None:
@@ -261,8 +268,6 @@ async def submit(user: CurrentUser, department_id: int, note: str, portal) -> in
 
 
 async def _reviewers(unit_id: int) -> list[int]:
-    from portal.accounts.tables import RoleAssignment
-
     ra = RoleAssignment
     rows = await ra.select(ra.user).where(
         (ra.role == access.REVIEWER_ROLE) & (ra.user.active == True)  # noqa: E712

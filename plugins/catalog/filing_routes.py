@@ -24,7 +24,7 @@ async def _filing_page(request: Request, filing_id: int, *, status_code: int = 2
     user = current_user(request)
     row, department = await filing.load_for(user, filing_id)
     items = await filing.items_of(filing_id)
-    previous = await _previous_approved(row)
+    previous = await filing.previous_approved(row)
     comparison = filing.compare_snapshots(await filing.version_snapshots(previous["id"] if previous else None),
                                           await filing.version_snapshots(filing_id))
     changed_ids = {c.resource_id for c in comparison.changed} | {a["resource_id"] for a in comparison.added}
@@ -36,13 +36,6 @@ async def _filing_page(request: Request, filing_id: int, *, status_code: int = 2
         can_review=row["status"] == "submitted" and row["submitted_by"] != user.id and await access.can_review(user, row["unit"]),
         can_withdraw=row["status"] == "submitted" and await access.can_edit(user, row["department"]),
     )
-
-
-async def _previous_approved(row: dict) -> dict | None:
-    from plugins.catalog.tables import Filing
-
-    return await Filing.select().where((Filing.department == row["department"]) & (Filing.status == "approved")
-                                       & (Filing.version < row["version"])).order_by(Filing.version, ascending=False).first()
 
 
 @get("/filings/{filing_id:int}", name="catalog:filing", guards=READERS)

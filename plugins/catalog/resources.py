@@ -341,15 +341,26 @@ async def create(user: CurrentUser, department_id: int, form: ResourceForm, port
     return resource_id
 
 
-async def update(user: CurrentUser, resource_id: int, form: ResourceForm, portal) -> str:
+def revision(resource: dict) -> str:
+    """What the edit form carries back (``seen``), to tell whether someone saved meanwhile."""
+    return resource["updated_at"].isoformat()
+
+
+async def update(user: CurrentUser, resource_id: int, form: ResourceForm, portal, seen: str | None = None) -> str:
     """Store the edited resource (a draft again until the next approved version); a new
-    classification gives it a new code. Returns its code."""
+    classification gives it a new code. Returns its code. ``seen``: the revision the editor
+    started from; if another save came after it, nothing is stored (409)."""
     resource, _items, department = await load_for_editor(user, resource_id)
     errors = await form.errors(own_code=resource["code"])
     if errors:
         raise Invalid(_("Correct the marked fields."), errors)
     async with write_transaction():
         await _refuse_while_under_review(department.id)
+        current = await Resource.select(Resource.updated_at).where(Resource.id == resource_id).first()
+        if current is None:
+            raise NotFound(_("No such resource."))
+        if seen is not None and seen != revision(current):
+            raise Conflict(_("Someone saved this resource after you opened it. Your input is below: check it against the catalog and save again to keep it."))
         values = form.values()
         code = resource["code"]
         if values[Resource.classification] != resource["classification"]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 
-from plugins.catalog import access, filing, pages, total
-from plugins.catalog.errors import NotFound
-from plugins.catalog.tables import FilingItem
+from plugins.catalog import access, classification, filing, pages, total
+from plugins.catalog.errors import CatalogError, Forbidden, Invalid, NotFound
+from plugins.catalog.tables import Classification, FilingItem
 from portal.i18n import gettext as _
-from portal.web import current_user, permission_required
+from portal.web import current_user, permission_required, portal_of, redirect
 
 GUARDS = [permission_required(pages.READ)]
 
@@ -101,9 +101,70 @@ async def entry(request: Request, resource_id: int) -> Response:
     return await pages.page(request, "catalog/entry.html", entry=row, snapshot=snapshot, department=department)
 
 
+async def _trees_page(request: Request, *, status_code: int = 200, form: classification.NodeForm | None = None,
+                      errors: dict | None = None, message: str = "") -> Response:
+    return await pages.page(request, "catalog/classifications.html", status_code=status_code, nodes=await pages.classification_choices(),
+                            may_edit=await classification.can_classify(current_user(request)),
+                            form=form or classification.NodeForm(), errors=errors or {}, message=message)
+
+
 @get("/classifications", name="catalog:classifications", guards=GUARDS)
 async def classifications(request: Request) -> Response:
-    return await pages.page(request, "catalog/classifications.html", nodes=await pages.classification_choices())
+    return await _trees_page(request)
 
 
-ROUTES = [index, total_page, entry, classifications]
+@post("/classifications", name="catalog:classification_add", guards=GUARDS)
+async def add_classification(request: Request) -> Response:
+    data = await request.form()
+    form = classification.NodeForm(str(data.get("parent_id", ""))[:12], str(data.get("segment", ""))[:12],
+                                   str(data.get("name", ""))[:classification.MAX_NAME + 1])
+    try:
+        node_id = await classification.add_node(current_user(request), form, portal_of(request))
+    except Invalid as error:
+        return await _trees_page(request, status_code=400, form=form, errors=error.errors, message=error.message)
+    except CatalogError as error:
+        return await pages.refusal(request, error, back="/catalog/classifications")
+    return redirect(f"/catalog/classifications#node-{node_id}")
+
+
+async def _node_page(request: Request, node_id: int, *, status_code: int = 200, name: str | None = None,
+                     errors: dict | None = None) -> Response:
+    node = await Classification.select().where(Classification.id == node_id).first()
+    if node is None:
+        return await pages.refusal(request, NotFound(_("No such classification.")), back="/catalog/classifications")
+    if not await classification.can_classify(current_user(request)):
+        return await pages.refusal(request, Forbidden(_("Only the province's big-data bureau keeps the classification trees.")),
+                                   back="/catalog/classifications")
+    return await pages.page(request, "catalog/classification.html", status_code=status_code, node=node,
+                            name=node["name"] if name is None else name, errors=errors or {})
+
+
+@get("/classifications/{node_id:int}", name="catalog:classification", guards=GUARDS)
+async def classification_page(request: Request, node_id: int) -> Response:
+    return await _node_page(request, node_id)
+
+
+@post("/classifications/{node_id:int}", name="catalog:classification_rename", guards=GUARDS)
+async def rename_classification(request: Request, node_id: int) -> Response:
+    name = str((await request.form()).get("name", ""))[:classification.MAX_NAME + 1]
+    try:
+        await classification.rename(current_user(request), node_id, name, portal_of(request))
+    except Invalid as error:
+        return await _node_page(request, node_id, status_code=400, name=name, errors=error.errors)
+    except CatalogError as error:
+        return await pages.refusal(request, error, back="/catalog/classifications")
+    return redirect(f"/catalog/classifications#node-{node_id}")
+
+
+@post("/classifications/{node_id:int}/retire", name="catalog:classification_retire", guards=GUARDS)
+async def retire_classification(request: Request, node_id: int) -> Response:
+    retired = (await request.form()).get("retired") == "1"
+    try:
+        await classification.set_retired(current_user(request), node_id, retired, portal_of(request))
+    except CatalogError as error:
+        return await pages.refusal(request, error, back="/catalog/classifications")
+    return redirect(f"/catalog/classifications#node-{node_id}")
+
+
+ROUTES = [index, total_page, entry, classifications, add_classification, classification_page, rename_classification,
+          retire_classification]

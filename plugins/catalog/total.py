@@ -11,6 +11,7 @@ it: the county's, the city's with its counties', the province's with everything.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from plugins.catalog.vocabulary import SECRET_LEVELS, SHARE_TYPES
 from portal.api import CurrentUser
 
 MAX_QUERY = 100
+CODE_PREFIX = re.compile(r"^[1-3]\d{2,11}/\d{0,9}$")
 PER_PAGE = 50
 # Above this many matches a page is found walking the entries in code order (``search_condition``).
 MANY = 1000
@@ -71,11 +73,18 @@ class NotAllowed(PermissionError):
 
 def search_condition(text: str, *, many: bool = False) -> WhereRaw:
     """Entries whose name, abstract, data items or code contain ``text`` (stripped, not empty)
-    as typed: a substring, case aside, every character literal — the mailbox's search pattern.
+    as typed: a substring, case aside, every character literal — the mailbox's search pattern;
+    a text written like a resource code (digits, a slash, digits) finds the codes it begins.
 
     ``many``: the text matches many entries; SQLite then walks the entries in code order and
     keeps the matching ones (the unary ``+`` keeps it from looking the matches up by id and
     sorting them all), which finds a page of 50 among 30,000 matches in a fraction of the time."""
+    if CODE_PREFIX.match(text):
+        # A resource code or its beginning (``101001/``, ``101001/0007``): the code index, since
+        # the digit trigrams of codes are in nearly every entry and make a slow phrase search.
+        if CatalogEntry._meta.db.engine_type == "sqlite":
+            return WhereRaw("(catalog_entry.code >= {} AND catalog_entry.code < {})", text, text + LAST_CHARACTER)
+        return WhereRaw("catalog_entry.code LIKE {}", text + "%")
     if CatalogEntry._meta.db.engine_type == "sqlite":
         by_id = "+catalog_entry.id" if many else "catalog_entry.id"
         if len(text) >= TRIGRAM:
@@ -206,6 +215,24 @@ async def entry_of_resource(viewer: CurrentUser, resource_id: int) -> dict | Non
     or it is secret."""
     _require_reader(viewer)
     return await CatalogEntry.select().where((CatalogEntry.resource_id == resource_id) & _not_secret()).first()
+
+
+async def all_visible(viewer: CurrentUser, unit_id: int, *, batch: int = 500):
+    """Every approved resource of ``unit_id``'s total catalog ``viewer`` may see, by code, in
+    batches read one after another (for exports of a whole total catalog): yields rows."""
+    _require_reader(viewer)
+    unit_ids = await access.unit_ids_below(unit_id)
+    after = ""
+    while True:
+        rows = await CatalogEntry.select(*LIST_COLUMNS, CatalogEntry.filing, CatalogEntry.provider_code, CatalogEntry.basic_code,
+                                         CatalogEntry.thematic_code, CatalogEntry.share_method, CatalogEntry.approved_at) \
+            .where(CatalogEntry.unit.is_in(unit_ids), _not_secret(), CatalogEntry.code > after) \
+            .order_by(CatalogEntry.code).limit(batch)
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
+        after = rows[-1]["code"]
 
 
 async def public_resources(unit_id: int, *, limit: int = PER_PAGE, offset: int = 0) -> list[dict]:

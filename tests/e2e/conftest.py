@@ -95,12 +95,13 @@ ACCOUNT_OF = {
     "catalog_editor": "fengyu",
     "catalog_county_reviewer": "dengli",
     "catalog_city_reader": "caijun",
+    "catalog_trees": "yuanfang",
     # test_catalog_interop.py, on its own server (catalog-interop): the county editor imports and exports.
     "catalog_xlsx": "fengyu",
 }
 # Free demo accounts with TOTP for further tests: majun (township 东镇; on live_server —
-# test_login_security.py uses it on its own server), pengbo (catalog editor, 济南市市场监督管理局) and
-# yuanfang (catalog reviewer, 山东省大数据局). Claim one here before using it.
+# test_login_security.py uses it on its own server) and pengbo (catalog editor, 济南市市场监督管理局).
+# Claim one here before using it.
 # test_edoc_flow.py logs in zhangwei, lina, wangfang, liuyang, zhaolei, sunli and chenjing on its own
 # server (edoc_server), so it takes none of the codes above.
 

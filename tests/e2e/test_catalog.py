@@ -5,7 +5,8 @@ approves it; a city officer finds the resource in the city's total catalog by a 
 never the secret one.
 
 Runs on its own server (``catalog_server``): fengyu (editor, 黄河县农业农村局), dengli (reviewer,
-黄河县大数据局) and caijun (reviewer, 济南市大数据局) log in there once each.
+黄河县大数据局), caijun (reviewer, 济南市大数据局) and yuanfang (山东省大数据局, who keeps the
+classification trees) log in there once each.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _fill_resource(page, name: str, secrecy: str = "internal") -> None:
 def pages(browser, catalog_server, demo_accounts):
     """The three logged-in pages, kept for the module (a TOTP code is good once per 30 s)."""
     contexts, pages = [], {}
-    for username, options in (("fengyu", {"java_script_enabled": False}), ("dengli", {}), ("caijun", {})):
+    for username, options in (("fengyu", {"java_script_enabled": False}), ("dengli", {}), ("caijun", {}), ("yuanfang", {})):
         context, pages[username] = _log_in(browser, catalog_server, demo_accounts[username], **options)
         contexts.append(context)
     yield pages
@@ -69,7 +70,7 @@ def pages(browser, catalog_server, demo_accounts):
 
 
 def test_compile_file_review_and_find_in_the_city_total_catalog(pages, e2e):
-    assert {"fengyu", "dengli", "caijun"} <= set(e2e.ACCOUNT_OF.values())
+    assert {"fengyu", "dengli", "caijun", "yuanfang"} <= set(e2e.ACCOUNT_OF.values())
     # The county editor, without JavaScript.
     editor = pages["fengyu"]
     editor.goto("/catalog")
@@ -155,3 +156,26 @@ def test_versions_are_compared_and_the_trees_shown(pages):
     assert "Version 1 and version 2 compared" in reviewer.inner_text("h1")
     _submit(reviewer, reviewer.get_by_role("link", name="Classification trees"))
     assert "人口基础信息资源" in reviewer.inner_text("main") and "307016001" in reviewer.inner_text("main")
+
+
+def test_the_province_bureau_keeps_the_trees_and_the_home_page_shows_the_catalog(pages):
+    bureau, reviewer = pages["yuanfang"], pages["dengli"]
+    bureau.goto("/catalog/classifications")
+    bureau.select_option("select[name=parent_id]", label="\u3000\u3000307016 农业农村")
+    bureau.fill("input[name=segment]", "x")
+    bureau.fill("input[name=name]", "农田建设管理")
+    _submit(bureau, bureau.get_by_role("button", name="Add", exact=True))
+    assert "A 细目 adds one to six digits." in bureau.inner_text("main")
+    assert bureau.input_value("input[name=name]") == "农田建设管理"
+    bureau.fill("input[name=segment]", "004")
+    _submit(bureau, bureau.get_by_role("button", name="Add", exact=True))
+    assert "307016004" in bureau.inner_text("main table")
+    _submit(bureau, bureau.get_by_role("link", name="Change 307016004"))
+    bureau.fill("#name", "农田建设管理信息")
+    _submit(bureau, bureau.get_by_role("button", name="Rename"))
+    assert "农田建设管理信息" in bureau.inner_text("main table")
+    reviewer.goto("/catalog/classifications")
+    assert "农田建设管理信息" in reviewer.inner_text("main table")
+    assert reviewer.get_by_role("link", name="Change 307016004").count() == 0
+    reviewer.goto("/")
+    assert "version 2 to review" in reviewer.inner_text("main")

@@ -28,6 +28,7 @@ class Org:
     county_bureau: int  # 黄河县大数据局
     market: int        # 济南市市场监管局
     city_bureau: int   # 济南市大数据局
+    province_bureau: int  # 山东省大数据局
     specs: dict        # name -> (roles, unit, department)
     make_user: object
     portal: object
@@ -60,6 +61,7 @@ async def org(app, make_user) -> Org:
     county_bureau = await create_department(None, county, "大数据局")
     market = await create_department(None, city, "市场监管局")
     city_bureau = await create_department(None, city, "大数据局")
+    province_bureau = await create_department(None, province, "大数据局")
     specs = {
         "agri_editor": (["catalog_editor", "staff"], county, agri),
         "agri_editor2": (["catalog_editor", "staff"], county, agri),
@@ -69,8 +71,9 @@ async def org(app, make_user) -> Org:
         "county_reviewer2": (["catalog_reviewer", "staff"], county, county_bureau),
         "city_reviewer": (["catalog_reviewer", "staff"], city, city_bureau),
         "city_staff": (["staff"], city, market),
+        "province_reviewer": (["catalog_reviewer", "staff"], province, province_bureau),
     }
-    return Org(province, city, county, agri, county_bureau, market, city_bureau, specs, make_user, app.state.portal)
+    return Org(province, city, county, agri, county_bureau, market, city_bureau, province_bureau, specs, make_user, app.state.portal)
 
 
 @pytest.fixture

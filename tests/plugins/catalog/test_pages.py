@@ -3,8 +3,6 @@ see and may do, and what someone trying other people's ids or bad input gets."""
 
 import re
 
-import pytest
-
 from plugins.catalog.tables import Classification, Resource
 from portal.testing import login_as, post_form
 
@@ -197,3 +195,30 @@ async def test_two_versions_are_compared_on_a_page(client, org, valid_uscc):
     await _login(client, org, "market_editor")
     assert (await client.get("/catalog/compare", params={"a": first, "b": second})).status_code == 403
     assert (await client.get(f"/catalog/departments/{org.agri}/versions")).status_code == 403
+
+
+async def test_the_home_page_shows_what_waits_for_the_bureau_and_the_editor(client, org, valid_uscc):
+    filing_id = await _file(client, org, valid_uscc)
+    home = await client.get("/")
+    assert f'href="/catalog/departments/{org.agri}"' in home.text and "第1版审核中" in home.text
+    await _login(client, org, "county_reviewer")
+    home = await client.get("/")
+    assert f'href="/catalog/filings/{filing_id}"' in home.text
+    await _login(client, org, "city_staff")
+    assert "/catalog/filings/" not in (await client.get("/")).text
+
+
+async def test_a_save_over_someone_else_s_save_is_refused_and_keeps_the_input(client, org, valid_uscc):
+    await _login(client, org, "agri_editor")
+    resource_id = await _create(client, org, valid_uscc)
+    seen = re.search(r'name="seen" value="([^"]+)"', (await client.get(f"/catalog/resources/{resource_id}")).text)[1]
+    other = await post_form(client, f"/catalog/resources/{resource_id}", await _form_data(valid_uscc, name="同事的名称", seen=seen))
+    assert other.status_code == 303
+    late = await post_form(client, f"/catalog/resources/{resource_id}", await _form_data(valid_uscc, name="我的名称", seen=seen))
+    assert late.status_code == 409
+    assert 'value="我的名称"' in late.text and "有人在您打开后保存了该信息资源" in late.text
+    assert (await Resource.select(Resource.name).first())["name"] == "同事的名称"
+    newer = re.search(r'name="seen" value="([^"]+)"', late.text)[1]
+    again = await post_form(client, f"/catalog/resources/{resource_id}", await _form_data(valid_uscc, name="我的名称", seen=newer))
+    assert again.status_code == 303
+    assert (await Resource.select(Resource.name).first())["name"] == "我的名称"

@@ -68,7 +68,10 @@ async def test_even_a_secret_row_written_by_mistake_stays_out_of_shared_views(or
     ("土地承包", ["农村土地承包经营权登记信息"]),           # name
     ("个体工商户", ["市场主体登记信息"]),                   # abstract
     ("补贴金额", ["农机购置补贴发放信息"]),                 # data item
-    ("102001/", ["市场主体登记信息"]),                      # code
+    ("102001/", ["市场主体登记信息"]),                      # the beginning of a code
+    ("102001/000001", ["市场主体登记信息"]),                # a code
+    ("1/000001", ["农村土地承包经营权登记信息", "市场主体登记信息"]),  # any part of a code
+    ("00002", ["农机购置补贴发放信息"]),                    # digits anywhere in a code
     ("登记", ["农村土地承包经营权登记信息", "市场主体登记信息"]),  # two characters
     ("补", ["农机购置补贴发放信息"]),                       # one character
     ("%", []), ('"', []), ("no such thing", []),
@@ -131,3 +134,10 @@ async def test_the_counts_of_a_search_follow_each_approval(org, catalogs, make_f
     found = await total.visible_resources(viewer, org.city, total.Query(text="登记信息"))
     assert found.total == 3
     assert dict(found.facets["department"]) == {org.agri: 1, org.market: 2}
+
+
+async def test_a_whole_total_catalog_is_read_in_batches_for_exports(org, catalogs):
+    viewer = await org.user("city_staff")
+    rows = [row async for row in total.all_visible(viewer, org.province, batch=2)]
+    assert [r["code"] for r in rows] == ["102001/000001", "307016001/000001", "307016001/000002"]
+    assert "动物防疫秘密档案" not in [r["name"] for r in rows]
