@@ -48,7 +48,7 @@ def register_locales(portal):
 @hookimpl
 def register_permissions(portal):
     return [
-        Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff",)),
+        Permission("catalog.read", portal.gettext("Read the data catalog"), roles=("staff", "catalog_editor", "catalog_reviewer")),
         Permission("catalog.edit", portal.gettext("Edit the department's data catalog"), roles=("catalog_editor",)),
         Permission("catalog.review", portal.gettext("Review the catalogs filed with the big-data bureau"), roles=("catalog_reviewer",)),
     ]

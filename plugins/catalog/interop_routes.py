@@ -112,6 +112,16 @@ async def xlsx_export(request: Request, department_id: int) -> Response:
     return Response(data, media_type=XLSX, headers=attachment_headers(filename))
 
 
+@get("/interop/units/{unit_id:int}/total.xlsx", name="catalog:xlsx_total", guards=READERS)
+async def xlsx_total(request: Request, unit_id: int) -> Response:
+    """A unit's total catalog (approved, never secret) for any reader of the catalog."""
+    unit = (await opendata.units_by_id()).get(unit_id)
+    if unit is None:
+        raise NotFoundException(_("No such catalog."))
+    data = await spreadsheet.total_workbook(current_user(request), unit_id)
+    return Response(data, media_type=XLSX, headers=attachment_headers(f"{unit['name']}政务数据总目录-{date.today().isoformat()}.xlsx"))
+
+
 @get("/interop/template.xlsx", name="catalog:xlsx_template", guards=READERS)
 async def xlsx_template(request: Request) -> Response:
     return Response(await spreadsheet.template_workbook(), media_type=XLSX,
@@ -243,5 +253,5 @@ async def open_resource(request: Request, resource_id: int) -> Response:
                         items=[line for line in row["items_text"].splitlines() if line])
 
 
-ROUTES = [interop_index, xlsx_page, xlsx_export, xlsx_template, xlsx_import, dcat_export, ckan_action, open_catalog,
+ROUTES = [interop_index, xlsx_page, xlsx_export, xlsx_total, xlsx_template, xlsx_import, dcat_export, ckan_action, open_catalog,
           open_resource]

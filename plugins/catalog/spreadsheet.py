@@ -22,12 +22,12 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 
-from plugins.catalog import access, coding, resources
+from plugins.catalog import access, coding, resources, total
 from plugins.catalog.errors import Conflict, Forbidden
 from plugins.catalog.resources import ItemForm, ResourceForm
 from plugins.catalog.sheet_format import (ITEM_COLUMNS, ITEMS_SHEET, LABELS, RESOURCE_COLUMNS, classification_code,
                                           code_of, label, split_item_names)
-from plugins.catalog.tables import Classification, DataItem, Resource
+from plugins.catalog.tables import CatalogEntry, Classification, DataItem, Resource
 from plugins.catalog.workbook import FileRefused, RowError, SheetData, SheetRow, read_workbook, write_workbook
 from portal.api import CurrentUser
 from portal.db import write_transaction
@@ -147,6 +147,33 @@ def _resource_cells(row: dict, items: list[dict], nodes: dict[int, dict]) -> dic
     cells["published_on"] = row["published_on"] if isinstance(row["published_on"], date) else ""
     cells["item_names"] = "、".join(item["name"] for item in items)
     return cells
+
+
+async def total_workbook(viewer: CurrentUser, unit_id: int) -> bytes:
+    """A unit's total catalog (总目录) as ``viewer`` may read it — approved resources of the unit and
+    the units below, never a secret one (``total.all_visible``) — in the same layout. What the
+    approved entries do not keep (conditions, format detail, related codes, the items' types)
+    stays empty; the items' names are in 信息项名称."""
+    rows = [row async for row in total.all_visible(viewer, unit_id)]
+    items_text: dict[int, str] = {}
+    for start in range(0, len(rows), 500):
+        ids = [row["id"] for row in rows[start:start + 500]]
+        for entry in await CatalogEntry.select(CatalogEntry.id, CatalogEntry.items_text).where(CatalogEntry.id.is_in(ids)):
+            items_text[entry["id"]] = entry["items_text"]
+    nodes = await _classifications()
+    by_code = {node["code"]: node for node in nodes.values()}
+    sheet_rows = []
+    for row in rows:
+        cells = {name: row[name] for name in ("name", "code", "provider", "provider_code", "abstract")}
+        for name, code in (("classification_id", row["classification_code"]), ("basic_classification_id", row["basic_code"]),
+                           ("thematic_classification_id", row["thematic_code"])):
+            cells[name] = _classification_cell(by_code.get(code)) if code else ""
+        for vocabulary in ("format", "share_type", "share_method", "open_type", "update_cycle", "secrecy"):
+            cells[vocabulary] = label(vocabulary, row[vocabulary]) if row[vocabulary] else ""
+        cells["published_on"] = row["published_on"] if isinstance(row["published_on"], date) else ""
+        cells["item_names"] = "、".join(line for line in items_text.get(row["id"], "").splitlines() if line)
+        sheet_rows.append(cells)
+    return await asyncio.to_thread(write_workbook, sheet_rows, [], classification_rows(nodes), notes())
 
 
 async def template_workbook() -> bytes:

@@ -217,6 +217,24 @@ async def entry_of_resource(viewer: CurrentUser, resource_id: int) -> dict | Non
     return await CatalogEntry.select().where((CatalogEntry.resource_id == resource_id) & _not_secret()).first()
 
 
+async def all_visible(viewer: CurrentUser, unit_id: int, *, batch: int = 500):
+    """Every approved resource of ``unit_id``'s total catalog ``viewer`` may see, by code, in
+    batches read one after another (for exports of a whole total catalog): yields rows."""
+    _require_reader(viewer)
+    unit_ids = await access.unit_ids_below(unit_id)
+    after = ""
+    while True:
+        rows = await CatalogEntry.select(*LIST_COLUMNS, CatalogEntry.filing, CatalogEntry.provider_code, CatalogEntry.basic_code,
+                                         CatalogEntry.thematic_code, CatalogEntry.share_method, CatalogEntry.approved_at) \
+            .where(CatalogEntry.unit.is_in(unit_ids), _not_secret(), CatalogEntry.code > after) \
+            .order_by(CatalogEntry.code).limit(batch)
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
+        after = rows[-1]["code"]
+
+
 async def public_resources(unit_id: int, *, limit: int = PER_PAGE, offset: int = 0) -> list[dict]:
     """Approved resources open to the public (open or on conditions) and marked public: what an
     open-data view may show without login."""

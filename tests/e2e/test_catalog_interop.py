@@ -1,5 +1,6 @@
-"""End to end, in Chromium (CAT-6): a catalog editor uploads a wrong workbook and sees every fault
-with nothing imported, uploads a right one and sees the resources, downloads the export; anyone
+"""End to end, in Chromium (CAT-6): a catalog editor downloads his unit's total catalog, uploads a
+wrong workbook and sees every fault with nothing imported, uploads a right one and sees the
+resources, downloads the export; anyone
 without login reads the open catalog, a resource's page, its DCAT and CKAN forms.
 
 On its own server, where catalog_interop_seed.py files and approves a catalog of 黄河县农业农村局 through
@@ -80,6 +81,10 @@ def test_a_wrong_workbook_shows_its_faults_a_right_one_imports_and_the_export_do
     page.goto("/catalog/mine")
     with page.expect_navigation():
         page.get_by_role("link", name="Catalog exchange").click()
+    with page.expect_download() as total:
+        page.click("#total-export")
+    approved = load_workbook(io.BytesIO(Path(total.value.path()).read_bytes()))["信息资源"]
+    assert sorted(row[1] for row in approved.iter_rows(min_row=2, values_only=True)) == sorted([seeded["open"], seeded["internal"]])
     with page.expect_navigation():
         page.locator("tr", has_text="农业农村局").get_by_role("link", name="Export and import").click()
     before = working_names(page)

@@ -134,3 +134,10 @@ async def test_the_counts_of_a_search_follow_each_approval(org, catalogs, make_f
     found = await total.visible_resources(viewer, org.city, total.Query(text="登记信息"))
     assert found.total == 3
     assert dict(found.facets["department"]) == {org.agri: 1, org.market: 2}
+
+
+async def test_a_whole_total_catalog_is_read_in_batches_for_exports(org, catalogs):
+    viewer = await org.user("city_staff")
+    rows = [row async for row in total.all_visible(viewer, org.province, batch=2)]
+    assert [r["code"] for r in rows] == ["102001/000001", "307016001/000001", "307016001/000002"]
+    assert "动物防疫秘密档案" not in [r["name"] for r in rows]

@@ -331,3 +331,20 @@ async def test_the_page_speaks_chinese_by_default(client, org):
     await login_as(client, await org.test_user("agri_editor"))
     page = await client.get(f"/catalog/interop/departments/{org.agri}/xlsx", headers={"accept-language": "zh-CN"})
     assert "导入" in page.text
+
+
+async def test_a_total_catalog_exports_its_approved_resources_never_a_secret_or_unapproved_one(client, org, public_catalogs):
+    staff = await org.user("city_staff")
+    wb = load_workbook(io.BytesIO(await spreadsheet.total_workbook(staff, org.province)))
+    rows = [dict(zip(HEADERS, row)) for row in wb["信息资源"].iter_rows(min_row=2, values_only=True)]
+    assert {row["信息资源名称"] for row in rows} == {"农机购置补贴发放信息", "农产品质量抽检结果", "农村土地承包经营权登记信息",
+                                                 "高标准农田建设项目", "市场主体登记信息"}
+    subsidy = next(row for row in rows if row["信息资源名称"] == "农机购置补贴发放信息")
+    assert (subsidy["信息项名称"], subsidy["是否向社会开放"], subsidy["信息资源分类"]) == ("补贴对象、补贴金额", "无条件开放", "307016001 农村经营管理")
+    county = load_workbook(io.BytesIO(await spreadsheet.total_workbook(staff, org.county)))
+    assert "市场主体登记信息" not in [row[1] for row in county["信息资源"].iter_rows(min_row=2, values_only=True)]
+    await login_as(client, await org.test_user("city_staff"))
+    download = await client.get(f"/catalog/interop/units/{org.city}/total.xlsx")
+    assert download.status_code == 200 and "filename*=UTF-8''" in download.headers["content-disposition"]
+    assert "动物防疫秘密档案" not in [row[1] for row in load_workbook(io.BytesIO(download.content))["信息资源"].iter_rows(values_only=True)]
+    assert (await client.get("/catalog/interop/units/999999/total.xlsx")).status_code == 404
