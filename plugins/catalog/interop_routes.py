@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from urllib.parse import quote
 
 from litestar import Request, Response, get, post, route
@@ -25,6 +24,7 @@ from plugins.catalog.tables import Department
 from plugins.catalog.vocabulary import labels
 from plugins.catalog.workbook import MAX_FILE_BYTES, MAX_RESOURCE_ROWS
 from portal.i18n import gettext as _
+from portal.localtime import today
 from portal.web import current_user, permission_required, portal_of, redirect, render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,7 +106,7 @@ async def xlsx_export(request: Request, department_id: int) -> Response:
         if await access.department_info(department_id) is None:
             raise NotFoundException(_("No such department.")) from None
         _raise_for(error)
-    filename = f"{department.unit_name}{department.name}政务数据目录-{date.today().isoformat()}.xlsx"
+    filename = f"{department.unit_name}{department.name}政务数据目录-{today().isoformat()}.xlsx"
     await portal_of(request).audit("catalog.export", actor=user, target_type="catalog_department", target_id=department.id,
                                    summary=f"{department.name} xlsx")
     return Response(data, media_type=XLSX, headers=attachment_headers(filename))
@@ -119,7 +119,7 @@ async def xlsx_total(request: Request, unit_id: int) -> Response:
     if unit is None:
         raise NotFoundException(_("No such catalog."))
     data = await spreadsheet.total_workbook(current_user(request), unit_id)
-    return Response(data, media_type=XLSX, headers=attachment_headers(f"{unit['name']}政务数据总目录-{date.today().isoformat()}.xlsx"))
+    return Response(data, media_type=XLSX, headers=attachment_headers(f"{unit['name']}政务数据总目录-{today().isoformat()}.xlsx"))
 
 
 @get("/interop/template.xlsx", name="catalog:xlsx_template", guards=READERS)

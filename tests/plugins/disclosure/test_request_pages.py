@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from plugins.disclosure import human_check
 from plugins.disclosure.request_tables import InfoRequest
 from portal.accounts.services import UnitForm, create_unit
+from portal.localtime import today
 from portal.testing import login_as, post_form
 
 SECRET = "test-secret-key"
@@ -75,7 +76,7 @@ async def test_a_citizen_files_a_request_and_sees_its_status_with_number_and_cod
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     number, code = number_and_code(response.text)
-    assert number.startswith(f"{date.today():%Y%m%d}-") and "黄河县人民政府" in response.text
+    assert number.startswith(f"{today():%Y%m%d}-") and "黄河县人民政府" in response.text
     # Another browser: the number alone opens nothing.
     assert (await other_browser.get(f"{TRACK}/{number}")).status_code == 303
     assert (await other_browser.get(f"{TRACK}/{number}/attachment")).status_code == 404

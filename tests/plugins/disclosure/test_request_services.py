@@ -14,7 +14,7 @@ from portal.accounts.services import UnitForm, create_unit
 from portal.api import CurrentUser, Period
 from portal.audit.tables import AuditEntry
 from portal.i18n import locale_context
-from portal.localtime import ZONE, day_end, day_start
+from portal.localtime import ZONE, day_end, day_start, today
 
 SECRET = "test-secret-key"
 
@@ -238,11 +238,11 @@ async def test_another_units_staff_and_staff_without_the_permission_see_nothing(
         with pytest.raises(requests.NotFound):
             await requests.reply(portal, outsider, filed.id, "granted", "x", "")
         with pytest.raises(requests.NotFound):
-            await requests.extend(portal, outsider, filed.id, "x", date.today())
+            await requests.extend(portal, outsider, filed.id, "x", today())
         with pytest.raises(requests.NotFound):
             await requests.close(portal, outsider, filed.id, "x")
-        assert (await requests.queue(outsider, "all", date.today()))[0] == []
-    assert [r["id"] for r in (await requests.queue(staff(county), "all", date.today()))[0]] == [filed.id]
+        assert (await requests.queue(outsider, "all", today()))[0] == []
+    assert [r["id"] for r in (await requests.queue(staff(county), "all", today()))[0]] == [filed.id]
     assert (await requests.tracked(filed.number))["status"] == "open"
 
 

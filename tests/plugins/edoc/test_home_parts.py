@@ -13,6 +13,7 @@ from portal.accounts.services import UnitForm, create_department, create_unit
 from portal.api import CurrentUser
 from portal.hookspecs import hookimpl
 from portal.jobs.schedule import get_schedule
+from portal.localtime import today
 from portal.testing import login_as, post_form
 
 
@@ -227,4 +228,4 @@ async def test_the_timeliness_page_lists_the_late_documents(client, org, make_us
     page = (await client.get("/edoc/timeliness")).text
     assert "逾期未办的通知" in page and "刚收到的通知" not in page
     assert page.index("大数据局") < page.index("农业农村局")
-    assert date.today().isoformat()[:4] in page
+    assert today().isoformat()[:4] in page
