@@ -71,6 +71,14 @@ def number_and_code(page: str) -> tuple[str, str]:
     return number, code
 
 
+async def test_a_visitor_finds_the_request_form_from_the_disclosure_home(client):
+    page = await client.get("/disclosure")
+    assert page.status_code == 200
+    assert 'href="/disclosure/requests/new"' in page.text and 'href="/disclosure/requests/track"' in page.text
+    form = await client.get("/disclosure/requests/new")
+    assert form.status_code == 200 and 'action="/disclosure/requests/new"' in form.text
+
+
 async def test_a_citizen_files_a_request_and_sees_its_status_with_number_and_code(client, other_browser, org):
     response = await file(client, org["county"])
     assert response.status_code == 200, response.text
