@@ -31,6 +31,14 @@ def register_routes(portal):
 
 
 @hookimpl
+def register_site_routes(portal):
+    # The CKAN-compatible Action API (CAT-6) where CKAN clients look for it: /api/3/action/….
+    from plugins.catalog.interop_routes import ckan_site_action
+
+    return {"api": [ckan_site_action]}
+
+
+@hookimpl
 def register_templates(portal):
     return HERE / "templates"
 

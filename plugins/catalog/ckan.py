@@ -68,7 +68,7 @@ class Site:
     base: str
 
     def api(self, action: str) -> str:
-        return f"{self.base}/catalog/api/{API_VERSION}/action/{action}"
+        return f"{self.base}/api/{API_VERSION}/action/{action}"
 
     def help(self, action: str) -> str:
         return f"{self.api('help_show')}?name={action}"

@@ -207,6 +207,18 @@ async def _api_params(request: Request) -> dict:
 @route(API_PATHS, http_method=["GET", "POST"], name="catalog:ckan", request_max_body_size=API_BODY_LIMIT,
        opt={"exclude_from_csrf": True})
 async def ckan_action(request: Request, action: str) -> Response:
+    return await _ckan_answer(request, action)
+
+
+# The same API where CKAN clients look by default: /api/3/action/<action> at the site's root
+# (mounted by register_site_routes), so RemoteCKAN("https://portal") works as it does for CKAN.
+@route([path.removeprefix("/api") for path in API_PATHS], http_method=["GET", "POST"], name="catalog:ckan_site",
+       request_max_body_size=API_BODY_LIMIT, opt={"exclude_from_csrf": True})
+async def ckan_site_action(request: Request, action: str) -> Response:
+    return await _ckan_answer(request, action)
+
+
+async def _ckan_answer(request: Request, action: str) -> Response:
     site = ckan.Site(base_of(request))
     try:
         params = await _api_params(request)

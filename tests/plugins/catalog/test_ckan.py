@@ -17,8 +17,8 @@ async def server(live_server, public_catalogs):
     return live_server
 
 
-def remote(server, *, get_only: bool = False) -> ckanapi.RemoteCKAN:
-    return ckanapi.RemoteCKAN(f"{server.url}/catalog", get_only=get_only, user_agent="portal-tests")
+def remote(server, *, get_only: bool = False, at_root: bool = False) -> ckanapi.RemoteCKAN:
+    return ckanapi.RemoteCKAN(server.url if at_root else f"{server.url}/catalog", get_only=get_only, user_agent="portal-tests")
 
 
 async def call(client: ckanapi.RemoteCKAN, action: str, **params):
@@ -32,9 +32,10 @@ async def codes_of(catalogs, names) -> list[str]:
     return sorted(row["code"] for row in rows)
 
 
-@pytest.mark.parametrize("get_only", [False, True], ids=["post", "get"])
-async def test_package_list_has_the_public_packages_only(server, public_catalogs, get_only):
-    found = await call(remote(server, get_only=get_only), "package_list")
+@pytest.mark.parametrize(("get_only", "at_root"), [(False, False), (True, False), (False, True)], ids=["post", "get", "root"])
+async def test_package_list_has_the_public_packages_only(server, public_catalogs, get_only, at_root):
+    """A CKAN client given the portal's own address finds the API at /api/3/action, as on CKAN."""
+    found = await call(remote(server, get_only=get_only, at_root=at_root), "package_list")
     assert found == [ckan.package_name(code) for code in await codes_of(public_catalogs, public_catalogs.public)]
 
 
@@ -132,7 +133,7 @@ async def test_the_envelope_and_statuses_are_ckan_s(server, public_catalogs):
         ok = await http.get("/catalog/api/3/action/package_list")
         assert ok.status_code == 200 and ok.headers["content-type"].startswith("application/json")
         body = ok.json()
-        assert body["success"] is True and body["help"].endswith("/catalog/api/3/action/help_show?name=package_list")
+        assert body["success"] is True and body["help"] == f"{server.url}/api/3/action/help_show?name=package_list"
         missing = await http.get("/catalog/api/3/action/package_show", params={"id": "nothing"})
         assert missing.status_code == 404
         assert missing.json()["success"] is False and missing.json()["error"]["__type"] == "Not Found Error"
