@@ -1,5 +1,6 @@
 """Government mailbox (电子政务邮箱): mailboxes, folders, SMTP in and out."""
 
+import argparse
 from pathlib import Path
 
 import migrations
@@ -103,7 +104,10 @@ def register_commands(portal):
     from plugins.webmail.smtp import smtpd_command
 
     return [Command("smtpd", "run the SMTP server for mail from outside", smtpd_command,
-                    ((("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 2525})))]
+                    ((("--host",), {"default": "127.0.0.1"}), (("--port",), {"type": int, "default": 2525}),
+                     (("--workers",), {"type": int, "default": 0,
+                                       "help": "processes sharing the port (default: one per CPU)"}),
+                     (("--worker",), {"action": "store_true", "help": argparse.SUPPRESS})))]
 
 
 @hookimpl

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -265,36 +266,71 @@ def _message_values(copy: Copy, now) -> tuple:
             parsed.snippet[:200], parsed.text[:200_000], copy.delivery_id)
 
 
+def _insert_messages(count: int) -> str:
+    return (f"INSERT INTO webmail_message ({_MESSAGE_COLUMNS}) VALUES {', '.join([_MESSAGE_VALUES] * count)} "
+            "RETURNING id, mailbox, blob_sha, folder")
+
+
+def _add_used_bytes(count: int) -> str:
+    cases = " ".join(["WHEN {} THEN CAST({} AS BIGINT)"] * count)
+    return (f"UPDATE webmail_mailbox SET used_bytes = used_bytes + CASE id {cases} ELSE 0 END "
+            f"WHERE id IN ({_marks(count)}) RETURNING id, owner")
+
+
+def _copy_statements(copies: list[Copy]):
+    """The statements that store ``copies``, as (SQL with ``{}`` placeholders, values), a few
+    whatever their number: the rows, then each mailbox's used space. Each statement's result
+    rows are to be sent back in (a generator)."""
+    now = _now()
+    inserted = []
+    for chunk in in_chunks(copies, ROWS_PER_STATEMENT):
+        inserted += yield _insert_messages(len(chunk)), [value for copy in chunk for value in _message_values(copy, now)]
+    if any(r["folder"] is None for r in inserted):
+        raise LookupError("a mailbox without its system folder")
+    used: dict[int, int] = {}
+    for copy in copies:
+        used[copy.mailbox_id] = used.get(copy.mailbox_id, 0) + copy.size
+    owners: dict[int, int] = {}
+    for chunk in in_chunks(list(used.items()), ROWS_PER_STATEMENT):
+        rows = yield _add_used_bytes(len(chunk)), [*[value for pair in chunk for value in pair], *[m for m, _ in chunk]]
+        owners.update({r["id"]: r["owner"] for r in rows})
+    ids: dict[tuple[int, str], list[int]] = {}
+    for r in inserted:
+        ids.setdefault((r["mailbox"], r["blob_sha"]), []).append(r["id"])
+    # Rows of the same mailbox and blob are alike (but for their folder): any order among them will do.
+    return [Stored(c.mailbox_id, ids[(c.mailbox_id, c.sha)].pop(0), owners[c.mailbox_id]) for c in copies]
+
+
 async def store_copies(copies: list[Copy]) -> list[Stored]:
     """The rows of ``copies`` (of one message or of several) and the mailboxes' used space, in
     one transaction of a few statements whatever their number. Returns them in order."""
     if not copies:
         return []
-    now = _now()
-    ids: dict[tuple[int, str], list[int]] = {}
-    owners: dict[int, int] = {}
+    statements = _copy_statements(copies)
     async with write_transaction():
-        for chunk in in_chunks(copies, ROWS_PER_STATEMENT):
-            rows = await Message.raw(
-                f"INSERT INTO webmail_message ({_MESSAGE_COLUMNS}) VALUES {', '.join([_MESSAGE_VALUES] * len(chunk))} "
-                "RETURNING id, mailbox, blob_sha, folder",
-                *[value for copy in chunk for value in _message_values(copy, now)])
-            if any(r["folder"] is None for r in rows):
-                raise LookupError("a mailbox without its system folder")
-            for r in rows:
-                ids.setdefault((r["mailbox"], r["blob_sha"]), []).append(r["id"])
-        used: dict[int, int] = {}
-        for copy in copies:
-            used[copy.mailbox_id] = used.get(copy.mailbox_id, 0) + copy.size
-        for chunk in in_chunks(list(used.items()), ROWS_PER_STATEMENT):
-            cases = " ".join(["WHEN {} THEN CAST({} AS BIGINT)"] * len(chunk))
-            rows = await Mailbox.raw(
-                f"UPDATE webmail_mailbox SET used_bytes = used_bytes + CASE id {cases} ELSE 0 END "
-                f"WHERE id IN ({_marks(len(chunk))}) RETURNING id, owner",
-                *[value for pair in chunk for value in pair], *[mailbox_id for mailbox_id, _ in chunk])
-            owners.update({r["id"]: r["owner"] for r in rows})
-    # Rows of the same mailbox and blob are alike (but for their folder): any order among them will do.
-    return [Stored(c.mailbox_id, ids[(c.mailbox_id, c.sha)].pop(0), owners[c.mailbox_id]) for c in copies]
+        rows = None
+        try:
+            while True:
+                sql, values = statements.send(rows)
+                rows = await Message.raw(sql, *values)
+        except StopIteration as done:
+            return done.value
+
+
+def store_copies_with(connection: sqlite3.Connection, copies: list[Copy]) -> list[Stored]:
+    """``store_copies`` on a plain SQLite connection in its transaction (portal.db.ThreadWriter)."""
+    if not copies:
+        return []
+    statements = _copy_statements(copies)
+    cursor = connection.cursor()
+    cursor.row_factory = sqlite3.Row
+    rows = None
+    try:
+        while True:
+            sql, values = statements.send(rows)
+            rows = cursor.execute(sql.replace("{}", "?"), values).fetchall()
+    except StopIteration as done:
+        return done.value
 
 
 async def store_message(portal, raw: bytes, targets: list[tuple[int, str]], *, seen: bool = False,

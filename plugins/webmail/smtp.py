@@ -9,8 +9,14 @@ answers 451, so the sender keeps the message and tries again: nothing is accepte
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import gc
 import logging
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -18,11 +24,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from plugins.webmail.blobs import blob_store
 from plugins.webmail.levels import limits_for_mailbox
 from plugins.webmail.mime import ParsedMessage, parse_message
-from plugins.webmail.services import Copy, Recipient, announce, find_recipients, local_domains, store_copies
+from plugins.webmail.services import (Copy, Recipient, Stored, announce, find_recipients, local_domains, store_copies,
+                                      store_copies_with)
+from portal.db import thread_writer
 
 log = logging.getLogger("portal.webmail.smtp")
 DEFAULT_MAX_MESSAGE = 25 * 1024 * 1024
 MAX_RECIPIENTS = 100
+PR_SET_PDEATHSIG = 1
 
 
 class InboundHandler:
@@ -132,10 +141,7 @@ class GroupCommit:
 
     async def _commit(self, group: list[tuple[_Incoming, asyncio.Future]]) -> None:
         try:
-            shas = await asyncio.to_thread(blob_store(self.portal).put_many, [incoming.raw for incoming, _ in group])
-            copies = [[Copy(incoming.parsed, m, sha, len(incoming.raw)) for m in incoming.mailbox_ids]
-                      for (incoming, _), sha in zip(group, shas)]
-            stored = await store_copies([copy for mine in copies for copy in mine])
+            copies, stored = await self._store([incoming for incoming, _ in group])
         except Exception as error:
             if len(group) == 1:
                 _settle(group[0][1], error)
@@ -149,6 +155,28 @@ class GroupCommit:
             announce(self.portal, [(copy.parsed, item) for copy, item in zip(mine, stored[position:position + len(mine)])])
             position += len(mine)
             _settle(future)
+
+    async def _store(self, group: list[_Incoming]) -> tuple[list[list[Copy]], list[Stored]]:
+        """The group's blobs, then its rows: on SQLite in one trip to the writer's thread (a trip
+        a statement costs more than the statements when the loop is busy), else from the loop."""
+        store = blob_store(self.portal)
+        writer = thread_writer()
+
+        def copies_of(shas: list[str]) -> list[list[Copy]]:
+            return [[Copy(incoming.parsed, m, sha, len(incoming.raw)) for m in incoming.mailbox_ids]
+                    for incoming, sha in zip(group, shas)]
+
+        if writer is None:
+            copies = copies_of(await asyncio.to_thread(store.put_many, [incoming.raw for incoming in group]))
+            return copies, await store_copies([copy for mine in copies for copy in mine])
+        made: list[list[Copy]] = []
+
+        def write_blobs() -> None:
+            made.extend(copies_of(store.put_many([incoming.raw for incoming in group])))
+
+        stored = await writer.run(lambda connection: store_copies_with(connection, [c for mine in made for c in mine]),
+                                  before=write_blobs)
+        return made, stored
 
 
 def _settle(future: asyncio.Future, error: Exception | None = None) -> None:
@@ -166,7 +194,7 @@ def _with_trace(raw: bytes, session: Session, envelope: Envelope) -> bytes:
             f"Received: from {session.host_name or 'unknown'} ([{peer}]) by portal\r\n").encode("ascii", "replace") + raw
 
 
-async def start_smtp_server(portal, host: str, port: int) -> asyncio.AbstractServer:
+async def start_smtp_server(portal, host: str, port: int, *, reuse_port: bool = False) -> asyncio.AbstractServer:
     settings = portal.plugin_settings("webmail")
     limit = int(settings.get("max_message_bytes", DEFAULT_MAX_MESSAGE))
     handler = InboundHandler(portal)
@@ -181,7 +209,7 @@ async def start_smtp_server(portal, host: str, port: int) -> asyncio.AbstractSer
     return await loop.create_server(
         lambda: SMTP(handler, hostname=hostname, data_size_limit=limit, enable_SMTPUTF8=True, decode_data=False,
                      timeout=60, tls_context=portal.tls_context()),
-        host=host, port=port,
+        host=host, port=port, reuse_port=reuse_port or None,
     )
 
 
@@ -204,13 +232,45 @@ async def start_service(portal):
 
 
 async def smtpd_command(portal, args) -> int:
-    """`portal smtpd --host --port`: the SMTP server alone."""
-    server = await start_smtp_server(portal, args.host, args.port)
+    """`portal smtpd --host --port --workers`: the SMTP server alone, in ``--workers`` processes
+    (one per CPU by default) that share the port (SO_REUSEPORT: the kernel deals the
+    connections out). A process runs Python one thread at a time, and parsing and storing mail
+    keep its thread busy: more processes take more mail, as Postfix runs many smtpd."""
+    workers = 1 if args.worker or not args.port else max(1, args.workers or os.cpu_count() or 1)
+    server = await start_smtp_server(portal, args.host, args.port, reuse_port=workers > 1 or args.worker)
     # What is loaded by now lives as long as the process: frozen out of the garbage collector's
     # sight, it is not traversed again and again while mail flows (~0.07 ms a message).
     gc.collect()
     gc.freeze()
-    print(f"SMTP listening on {args.host}:{args.port}")
-    async with server:
-        await server.serve_forever()
+    print(f"SMTP listening on {args.host}:{args.port}" + (f" ({workers} processes)" if workers > 1 else ""), flush=True)
+    others = [_start_worker(args) for _ in range(workers - 1)]
+    try:
+        async with server:
+            await asyncio.gather(server.serve_forever(), *[_keep_running(others, n, args) for n in range(len(others))])
+    finally:
+        for process in others:
+            process.terminate()
+        for process in others:
+            await asyncio.to_thread(process.wait)
     return 0
+
+
+def _start_worker(args) -> subprocess.Popen:
+    """Another process of ``portal smtpd`` on the same port, which ends when this one does."""
+    command = [sys.executable, "-m", "portal.cli", "smtpd", "--host", args.host, "--port", str(args.port), "--worker"]
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, preexec_fn=_end_with_parent)
+
+
+def _end_with_parent() -> None:
+    """In the child: SIGTERM when the parent dies, even by SIGKILL (Linux prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+async def _keep_running(processes: list[subprocess.Popen], index: int, args) -> None:
+    """Start worker ``index`` again whenever it ends."""
+    while True:
+        code = await asyncio.to_thread(processes[index].wait)
+        log.warning("SMTP worker process %s ended (%s); starting another", processes[index].pid, code)
+        await asyncio.sleep(1)
+        processes[index] = _start_worker(args)
