@@ -32,6 +32,10 @@ DB: Engine | None = None
 APP_REGISTRY = AppRegistry(apps=[])
 
 
+# Every SQLite connection of the portal: foreign keys enforced, WAL, each commit flushed to disk.
+CONNECTION_PRAGMAS = ("PRAGMA foreign_keys = 1", "PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL")
+
+
 class PortalSQLiteEngine(SQLiteEngine):
     """SQLite in WAL mode with one long-lived connection for statements outside transactions.
 
@@ -49,9 +53,8 @@ class PortalSQLiteEngine(SQLiteEngine):
         # Every connection has a (non-daemon) thread: close() closes them all, whatever opened them.
         self.__dict__.setdefault("_opened", []).append(connection)
         connection.row_factory = _dict_factory
-        await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA synchronous = FULL")
+        for pragma in CONNECTION_PRAGMAS:
+            await connection.execute(pragma)
         return connection
 
     async def get_connection(self):
@@ -124,9 +127,8 @@ class ThreadWriter:
     def _connection(self) -> sqlite3.Connection:
         if self._sqlite is None:
             connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA foreign_keys = 1")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = FULL")
+            for pragma in CONNECTION_PRAGMAS:
+                connection.execute(pragma)
             self._sqlite = connection
         return self._sqlite
 
