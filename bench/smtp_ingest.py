@@ -14,7 +14,7 @@ measures with it all the same. Each server's CPU time per message is printed too
 threads and of its event loop's thread: unlike messages per second it hardly moves with the
 machine's load, and the loop threads' bound what the processes can do. The portal's rate
 at a fixed number of connections also depends on how long the disk takes to flush: each
-message waits for its blob's (file, then directory) and its group's database commit.
+message waits for its group's commit (raw messages and rows in one transaction).
 Run: ``python bench/smtp_ingest.py [--messages 2000] [--concurrency 16] [--processes 1] [--workers N]``.
 """
 
@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -160,15 +161,6 @@ def client_process(args: list[str]) -> None:
     print(asyncio.run(blast(int(port), messages, int(concurrency), client)), flush=True)
 
 
-def steady_store(root: Path) -> None:
-    """The blob store as on a server that has run a while: every directory a blob can go in
-    (sha[:2]/sha[2:4]) exists. In an empty store nearly every message makes two directories
-    first, a cost a new server pays only at the start."""
-    for first in range(256):
-        for second in range(256):
-            (root / f"{first:02x}" / f"{second:02x}").mkdir(parents=True, exist_ok=True)
-
-
 def cpu_seconds(pid: int) -> tuple[float, float]:
     """User and system CPU time so far (Linux) of a process and its children (``portal smtpd``
     runs a process per CPU), and of their main threads alone (the event loops': Python runs one
@@ -221,8 +213,6 @@ def main() -> None:
     parser.add_argument("--client", choices=("raw", "aiosmtplib"), default="raw")
     parser.add_argument("--rounds", type=int, default=3,
                         help="reference and portal measured in turn this many times; medians are compared")
-    parser.add_argument("--fresh-store", action="store_true",
-                        help="start with an empty blob store instead of one whose directories all exist")
     parser.add_argument("--postgres", metavar="URL",
                         help="store in PostgreSQL instead of SQLite: a scratch database on this server")
     args = parser.parse_args()
@@ -235,8 +225,6 @@ def main() -> None:
         accounts = json.loads(subprocess.run([sys.executable, "-m", "portal.cli", "demo", "--json"], env=env, check=True,
                                              capture_output=True, text=True).stdout)
         recipients = [a["email"] for a in accounts if a["unit"] == "huanghe"]
-        if not args.fresh_store:
-            steady_store(Path(tmp) / "mail" / "blobs")
         null_port, portal_port = free_port(), free_port()
         null = subprocess.Popen([sys.executable, "-c", NULL_SERVER, str(null_port)])
         workers = ["--workers", str(args.workers)] if args.workers else []
@@ -252,12 +240,11 @@ def main() -> None:
             portal.terminate()
             null.wait(10)
             portal.wait(10)
-        stored = sum(1 for _ in (Path(tmp) / "mail" / "blobs").rglob("*") if _.is_file())
+        stored = count_blobs(Path(tmp) / "portal.sqlite3", env.get("PORTAL_DATABASE_URL"))
     reference, measured = (_median([r[side] for r in rounds]) for side in (0, 1))
     database = "PostgreSQL" if args.postgres else "SQLite"
-    store = "empty blob store" if args.fresh_store else "blob store directories made"
     print(f"SMTP ingest, {args.messages} messages of 10 KB, new connection each, {args.concurrency} connections "
-          f"from {args.processes} {args.client} client process(es), {database}, {store}; median of {args.rounds} rounds")
+          f"from {args.processes} {args.client} client process(es), {database}; median of {args.rounds} rounds")
     for n, (ref, mine) in enumerate(rounds, 1):
         print(f"  round {n}: reference {ref[0]:6.0f} msg/s, portal {mine[0]:6.0f} msg/s, ratio {mine[0] / ref[0]:.2f}")
     print(f"  aiosmtpd, handler stores nothing   {reference[0]:8.0f} msg/s   (reference)")
@@ -268,7 +255,24 @@ def main() -> None:
     for name, (_rate, _cpu, _loop, errors) in (("reference", reference), ("portal", measured)):
         if errors:
             print(f"  {name}: {errors} messages refused or failed")
-    print(f"  blobs on disk: {stored} (expected {args.messages * args.rounds - measured[3]})")
+    print(f"  raw messages stored: {stored} (expected {args.messages * args.rounds - measured[3]})")
+
+
+def count_blobs(sqlite_path: Path, database_url: str | None) -> int:
+    """Raw messages the portal stored (one per message here: one recipient each)."""
+    if database_url:
+        async def count() -> int:
+            import asyncpg
+
+            connection = await asyncpg.connect(database_url)
+            try:
+                return await connection.fetchval("SELECT count(*) FROM webmail_blob")
+            finally:
+                await connection.close()
+
+        return asyncio.run(count())
+    with contextlib.closing(sqlite3.connect(sqlite_path)) as connection:
+        return connection.execute("SELECT count(*) FROM webmail_blob").fetchone()[0]
 
 
 def _median(results: list[tuple[float, float, float, int]]) -> tuple[float, float, float, int]:

@@ -132,9 +132,7 @@ class ThreadWriter:
             self._sqlite = connection
         return self._sqlite
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], T], before: Callable[[], object] | None) -> T:
-        if before is not None:
-            before()
+    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -145,10 +143,9 @@ class ThreadWriter:
         connection.execute("COMMIT")
         return result
 
-    async def run(self, work: Callable[[sqlite3.Connection], T], before: Callable[[], object] | None = None) -> T:
-        """``work(connection)`` in a transaction; ``before()`` first, outside it, in the same trip
-        (files written and flushed before the rows that name them, without holding the lock)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, work, before)
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in a transaction, its result or its exception."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, work)
 
     def _close_connection(self) -> None:
         if self._sqlite is not None:

@@ -13,9 +13,9 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def register_tables(portal):
-    from plugins.webmail.tables import Delivery, Folder, Mailbox, Message, Outgoing, ServiceLevel, TrustedImageSender
+    from plugins.webmail.tables import Blob, Delivery, Folder, Mailbox, Message, Outgoing, ServiceLevel, TrustedImageSender
 
-    return TableSet(NAME, [ServiceLevel, Mailbox, Folder, Message, Outgoing, Delivery, TrustedImageSender],
+    return TableSet(NAME, [ServiceLevel, Mailbox, Folder, Message, Outgoing, Delivery, TrustedImageSender, Blob],
                     Path(migrations.__file__).parent / NAME)
 
 

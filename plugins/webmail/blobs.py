@@ -1,71 +1,53 @@
-"""Content-addressed storage of raw messages: written and fsynced before any row points at it."""
+"""Raw messages, stored once by content: the ``webmail_blob`` table, keyed by SHA-256.
+
+A blob is written in the same transaction as the rows that point at it, so one commit (one
+flush on SQLite) makes a message and its rows durable together, and no row can point at a
+blob that was never written. Messages stored before blobs moved into the database (27 Nov
+2026) are files under ``PORTAL_DATA_DIR/mail/blobs`` and are still read from there.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 
-# Flushes to disk wait on the device, not the CPU: several at once let the file system's
-# journal commit them together (a thousand blobs: about a third of the time one by one takes).
-PARALLEL_FLUSHES = 16
+from plugins.webmail.tables import Blob
+
+# The same content stored twice (one message for many mailboxes, a resent copy) is one row.
+INSERT_BLOB = "INSERT INTO webmail_blob (sha, data) VALUES ({}, {}) ON CONFLICT (sha) DO NOTHING"
 
 
-class BlobStore:
-    def __init__(self, root: Path):
-        self.root = root
-
-    def path(self, sha: str) -> Path:
-        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-            raise ValueError("not a blob id")
-        return self.root / sha[:2] / sha[2:4] / sha
-
-    def put(self, data: bytes) -> str:
-        """Store ``data`` durably (file and directory fsynced); the same content is stored once."""
-        sha = hashlib.sha256(data).hexdigest()
-        target = self.path(sha)
-        if target.exists():
-            return sha
-        # A name of this process and thread only: the same content may be stored by two at once.
-        temporary = target.with_name(f".{sha}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        except FileNotFoundError:  # the first blob of its directory
-            target.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        with open(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-        return sha
-
-    def put_many(self, items: list[bytes]) -> list[str]:
-        """``put`` each of ``items``, several at a time; their ids in the same order."""
-        unique = list(dict.fromkeys(items))
-        ids = dict(zip(unique, _writers().map(self.put, unique) if len(unique) > 1 else map(self.put, unique)))
-        return [ids[data] for data in items]
-
-    def get(self, sha: str) -> bytes:
-        return self.path(sha).read_bytes()
+def blob_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-_pool: list[ThreadPoolExecutor] = []
+def blob_statements(blobs: dict[str, bytes]) -> Iterator[tuple[str, list]]:
+    """(SQL with ``{}`` placeholders, values) that store ``blobs`` (by id): one statement a blob,
+    so no statement holds more than one message however large."""
+    for sha, data in blobs.items():
+        yield INSERT_BLOB, [sha, data]
 
 
-def _writers() -> ThreadPoolExecutor:
-    """The threads that write blobs, started on first use and kept."""
-    if not _pool:
-        _pool.append(ThreadPoolExecutor(max_workers=PARALLEL_FLUSHES, thread_name_prefix="blob-writer"))
-    return _pool[0]
+async def store_blobs(items: list[bytes]) -> list[str]:
+    """Store ``items`` in the current transaction (the caller's, which also writes the rows
+    that point at them); their ids in the same order."""
+    blobs = {blob_id(data): data for data in items}
+    for sql, values in blob_statements(blobs):
+        await Blob.raw(sql, *values)
+    return [blob_id(data) for data in items]
 
 
-def blob_store(portal) -> BlobStore:
-    return BlobStore(portal.settings.data_dir / "mail" / "blobs")
+async def read_blob(portal, sha: str) -> bytes:
+    """The raw message ``sha``; FileNotFoundError when there is none."""
+    row = await Blob.select(Blob.data).where(Blob.sha == sha).first()
+    if row is not None:
+        return bytes(row["data"])
+    return _legacy_path(portal, sha).read_bytes()
+
+
+def _legacy_path(portal, sha: str) -> Path:
+    """Where a blob stored before 27 Nov 2026 is: a file named by its id, two directory levels deep."""
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise FileNotFoundError(f"no message {sha!r}")
+    return portal.settings.data_dir / "mail" / "blobs" / sha[:2] / sha[2:4] / sha

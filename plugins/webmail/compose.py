@@ -15,7 +15,7 @@ from litestar.exceptions import NotFoundException
 
 from plugins.webmail import sending
 from plugins.webmail.levels import limits_for_mailbox
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import read_blob
 from plugins.webmail.mime import parse_message
 from plugins.webmail.services import get_message, mailbox_of
 from portal.i18n import gettext as _
@@ -82,7 +82,7 @@ async def _carried(request: Request, source_id: Any) -> list:
     row = await _source(request, source_id)
     if row is None:
         return []
-    raw = blob_store(portal_of(request)).get(row["blob_sha"])
+    raw = await read_blob(portal_of(request), row["blob_sha"])
     return [a for a in parse_message(raw).attachments if not a.inline]
 
 

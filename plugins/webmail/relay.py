@@ -27,7 +27,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import read_blob
 from plugins.webmail.mime import parse_message
 from plugins.webmail.services import deliver_to_inboxes, find_recipients
 from plugins.webmail.tables import Delivery, Mailbox, Outgoing
@@ -91,7 +91,7 @@ async def run(portal, payload: dict) -> None:
         return
     delivery, outgoing = found
     waiting = _now() - outgoing["created_at"]
-    raw = blob_store(portal).get(delivery["blob_sha"])
+    raw = await read_blob(portal, delivery["blob_sha"])
 
     if delivery["internal"]:
         recipient = (await find_recipients([delivery["recipient"]])).get(delivery["recipient"].lower())
@@ -161,8 +161,8 @@ async def on_failure(portal, payload: dict, error: str) -> None:
     detail = delivery["detail"] or error
     await _set(delivery["id"], "failed", detail)
     try:
-        raw = blob_store(portal).get(delivery["blob_sha"])
-    except (OSError, ValueError):
+        raw = await read_blob(portal, delivery["blob_sha"])
+    except OSError:
         raw = b""
     await bounce(portal, delivery, outgoing, raw, detail)
 

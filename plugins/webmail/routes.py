@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException
 from markupsafe import Markup
 
 from plugins.webmail import services
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import read_blob
 from plugins.webmail.mime import attachment_bytes, content_disposition, parse_message
 from plugins.webmail.sanitize import sanitize_html, text_to_html
 from portal.i18n import gettext as _
@@ -63,8 +63,8 @@ async def _message(request: Request, message_id: int) -> tuple[dict, dict]:
     return mailbox, row
 
 
-def _raw(request: Request, row: dict) -> bytes:
-    return blob_store(portal_of(request)).get(row["blob_sha"])
+async def _raw(request: Request, row: dict) -> bytes:
+    return await read_blob(portal_of(request), row["blob_sha"])
 
 
 def _flash(request: Request, message: str) -> None:
@@ -262,7 +262,7 @@ def _embed_inline_images(html: str, raw: bytes, message_id: int, attachments) ->
 async def message_page(request: Request, message_id: int) -> Response:
     mailbox, row = await _message(request, message_id)
     await services.mark_seen(mailbox["id"], message_id)
-    parsed = parse_message(_raw(request, row))
+    parsed = parse_message(await _raw(request, row))
     rows = await services.folders_of(mailbox["id"])
     services.note_inbox_unread(current_user(request), rows)
     folders = _sidebar(rows)
@@ -293,7 +293,7 @@ BODY_DOCUMENT = ('<!doctype html>\n<html><head><meta charset="utf-8"><meta name=
 async def message_body(request: Request, message_id: int) -> Response:
     """The sanitized HTML body as a document of its own, for the sandboxed iframe."""
     mailbox, row = await _message(request, message_id)
-    raw = _raw(request, row)
+    raw = await _raw(request, row)
     parsed = parse_message(raw)
     allowed = await _remote_images_allowed(request, mailbox, row)
     if parsed.html is not None:
@@ -312,7 +312,7 @@ async def message_body(request: Request, message_id: int) -> Response:
 async def message_part(request: Request, message_id: int, index: int) -> Response:
     """An attachment: always a download, except an image the message shows inline (``?inline=1``)."""
     _, row = await _message(request, message_id)
-    found = attachment_bytes(_raw(request, row), index)
+    found = attachment_bytes(await _raw(request, row), index)
     if found is None:
         raise NotFoundException()
     attachment, data = found
@@ -328,7 +328,7 @@ async def message_part(request: Request, message_id: int, index: int) -> Respons
 @get("/message/{message_id:int}/raw", guards=GUARDS, name="webmail:raw")
 async def message_raw(request: Request, message_id: int) -> Response:
     _, row = await _message(request, message_id)
-    text = _raw(request, row).decode("utf-8", errors="replace")
+    text = (await _raw(request, row)).decode("utf-8", errors="replace")
     return Response(text.encode("utf-8"), media_type="text/plain", headers={
         "content-disposition": content_disposition(f"message-{message_id}.eml.txt", inline=True),
         "x-content-type-options": "nosniff",

@@ -13,7 +13,6 @@ message of the user's own mailbox.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import mimetypes
 import re
@@ -24,7 +23,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import blob_id, read_blob, store_blobs
 from plugins.webmail.levels import BUILT_IN, Limits, limits_for_mailbox, room_for
 from plugins.webmail.mime import attachment_bytes, decode_header_value, parse_message, safe_filename
 from plugins.webmail.services import (
@@ -142,7 +141,7 @@ async def _resolved_attachments(portal, mailbox_id: int, draft: Draft) -> list[t
     row = await get_message(mailbox_id, draft.source_id)
     if row is None:
         raise ValidationError({"attachments": _("The message to forward is not in your mailbox.")})
-    raw = blob_store(portal).get(row["blob_sha"])
+    raw = await read_blob(portal, row["blob_sha"])
     for index in draft.carry[:MAX_ATTACHMENTS]:
         found = attachment_bytes(raw, index)
         if found is not None:
@@ -305,17 +304,17 @@ async def send(portal, user, draft: Draft) -> int:
     else:
         shared = addressed(content, to=draft.to, cc=draft.cc)
         copies = {r: shared for r in recipients}
-    # Every blob is on disk before any row points at it, written and flushed together.
-    stored_blobs = await asyncio.to_thread(blob_store(portal).put_many, [sent_copy, *copies.values()])
-    sent_sha, shas = stored_blobs[0], dict(zip(copies, stored_blobs[1:]))
+    sent_sha, shas = blob_id(sent_copy), {r: blob_id(copy) for r, copy in copies.items()}
     found = await find_recipients([r for r in recipients if _domain(r) in domains])
     # A recipient whose service level has no room left gets nothing; his delivery says why (MAIL-12).
     full = {r for r, recipient in found.items() if not recipient.has_room(len(copies[r]))}
 
     everyone_to, everyone_cc = ", ".join(draft.to), ", ".join(draft.cc)
     async with write_transaction():
+        # Every copy's blob, for the recipients' rows now or for the relay later, with the Sent copy.
+        await store_blobs([*dict.fromkeys(copies.values())])
         stored = await store_copies([Copy(parsed, mailbox["id"], sent_sha, len(sent_copy), "sent", seen=True,
-                                          to=everyone_to, cc=everyone_cc)])
+                                          to=everyone_to, cc=everyone_cc)], {sent_sha: sent_copy})
         rows = await Outgoing.insert(Outgoing(mailbox=mailbox["id"], sent_copy=stored[0].message_id,
                                               separate_display=draft.separate_display)).returning(Outgoing.id)
         outgoing_id = rows[0]["id"]
@@ -413,7 +412,7 @@ async def save_draft(portal, user, draft: Draft) -> int:
     async with write_transaction():
         if draft.draft_id is not None:
             await _remove_draft(mailbox["id"], draft.draft_id)
-        stored = await store_message(portal, raw, [(mailbox["id"], "drafts")], seen=True)
+        stored = await store_message(raw, [(mailbox["id"], "drafts")], seen=True)
     return stored[0].message_id
 
 
@@ -431,7 +430,7 @@ async def _own_raw(portal, user, message_id: int) -> tuple[dict, dict, bytes] | 
     row = await get_message(mailbox["id"], message_id)
     if row is None:
         return None
-    return mailbox, row, blob_store(portal).get(row["blob_sha"])
+    return mailbox, row, await read_blob(portal, row["blob_sha"])
 
 
 def _headers(raw: bytes):

@@ -5,7 +5,6 @@ Handlers and the SMTP server call these; tests call them without HTTP or SMTP.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from contextvars import ContextVar
@@ -14,7 +13,7 @@ from datetime import datetime, timezone
 
 from piccolo.columns.combination import WhereRaw
 
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import blob_id, blob_statements
 from plugins.webmail.levels import default_quota
 from plugins.webmail.mime import ParsedMessage, parse_message
 from plugins.webmail.tables import Delivery, Folder, Mailbox, Message
@@ -233,7 +232,7 @@ class Stored:
 
 @dataclass(frozen=True)
 class Copy:
-    """One message to file into a system folder of a mailbox; its blob is already stored."""
+    """One message to file into a system folder of a mailbox; its blob is ``sha``."""
 
     parsed: ParsedMessage
     mailbox_id: int
@@ -277,11 +276,13 @@ def _add_used_bytes(count: int) -> str:
             f"WHERE id IN ({_marks(count)}) RETURNING id, owner")
 
 
-def _copy_statements(copies: list[Copy]):
+def _copy_statements(copies: list[Copy], blobs: dict[str, bytes]):
     """The statements that store ``copies``, as (SQL with ``{}`` placeholders, values), a few
-    whatever their number: the rows, then each mailbox's used space. Each statement's result
-    rows are to be sent back in (a generator)."""
+    whatever their number: ``blobs`` (raw messages by id), the rows, then each mailbox's used
+    space. Each statement's result rows are to be sent back in (a generator)."""
     now = _now()
+    for statement in blob_statements(blobs):
+        yield statement
     inserted = []
     for chunk in in_chunks(copies, ROWS_PER_STATEMENT):
         inserted += yield _insert_messages(len(chunk)), [value for copy in chunk for value in _message_values(copy, now)]
@@ -301,12 +302,13 @@ def _copy_statements(copies: list[Copy]):
     return [Stored(c.mailbox_id, ids[(c.mailbox_id, c.sha)].pop(0), owners[c.mailbox_id]) for c in copies]
 
 
-async def store_copies(copies: list[Copy]) -> list[Stored]:
+async def store_copies(copies: list[Copy], blobs: dict[str, bytes] | None = None) -> list[Stored]:
     """The rows of ``copies`` (of one message or of several) and the mailboxes' used space, in
-    one transaction of a few statements whatever their number. Returns them in order."""
+    one transaction of a few statements whatever their number, with ``blobs`` (raw messages by
+    id) that are not stored yet. Returns them in order."""
     if not copies:
         return []
-    statements = _copy_statements(copies)
+    statements = _copy_statements(copies, blobs or {})
     async with write_transaction():
         rows = None
         try:
@@ -317,11 +319,11 @@ async def store_copies(copies: list[Copy]) -> list[Stored]:
             return done.value
 
 
-def store_copies_with(connection: sqlite3.Connection, copies: list[Copy]) -> list[Stored]:
+def store_copies_with(connection: sqlite3.Connection, copies: list[Copy], blobs: dict[str, bytes]) -> list[Stored]:
     """``store_copies`` on a plain SQLite connection in its transaction (portal.db.ThreadWriter)."""
     if not copies:
         return []
-    statements = _copy_statements(copies)
+    statements = _copy_statements(copies, blobs)
     cursor = connection.cursor()
     cursor.row_factory = sqlite3.Row
     rows = None
@@ -333,14 +335,14 @@ def store_copies_with(connection: sqlite3.Connection, copies: list[Copy]) -> lis
         return done.value
 
 
-async def store_message(portal, raw: bytes, targets: list[tuple[int, str]], *, seen: bool = False,
+async def store_message(raw: bytes, targets: list[tuple[int, str]], *, seen: bool = False,
                         delivery_ids: dict[int, int] | None = None, parsed: ParsedMessage | None = None) -> list[Stored]:
-    """Store one raw message for several mailboxes: the blob once (fsynced), then every row in
-    one transaction. ``targets`` are (mailbox id, folder kind) pairs."""
-    sha = await asyncio.to_thread(blob_store(portal).put, raw)
+    """Store one raw message for several mailboxes: its blob once and every row, in one
+    transaction. ``targets`` are (mailbox id, folder kind) pairs."""
+    sha = blob_id(raw)
     parsed = parsed or parse_message(raw)
     return await store_copies([Copy(parsed, mailbox_id, sha, len(raw), kind, seen, delivery_id=(delivery_ids or {}).get(mailbox_id))
-                               for mailbox_id, kind in targets])
+                               for mailbox_id, kind in targets], {sha: raw})
 
 
 def _now():
@@ -350,7 +352,7 @@ def _now():
 async def deliver_to_inboxes(portal, raw: bytes, mailbox_ids: list[int], delivery_ids: dict[int, int] | None = None) -> list[Stored]:
     """Internal delivery: into each inbox, then each owner's open pages hear of it (MAIL-1)."""
     parsed = parse_message(raw)
-    stored = await store_message(portal, raw, [(m, "inbox") for m in mailbox_ids], delivery_ids=delivery_ids, parsed=parsed)
+    stored = await store_message(raw, [(m, "inbox") for m in mailbox_ids], delivery_ids=delivery_ids, parsed=parsed)
     announce(portal, [(parsed, item) for item in stored])
     return stored
 

@@ -2,7 +2,7 @@
 
 It accepts only the portal's own domains, refuses unknown recipients at RCPT (550), refuses
 messages over the size limit (552, aiosmtpd's ``data_size_limit``), and answers 250 only
-after the raw message (fsynced) and its rows (committed) are stored. A storage failure
+after the raw message and its rows are committed (one transaction). A storage failure
 answers 451, so the sender keeps the message and tries again: nothing is accepted then lost.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import blob_id
 from plugins.webmail.levels import limits_for_mailbox
 from plugins.webmail.mime import ParsedMessage, parse_message
 from plugins.webmail.services import (Copy, Recipient, Stored, announce, find_recipients, local_domains, store_copies,
@@ -109,11 +109,10 @@ class _Incoming:
 
 class GroupCommit:
     """Messages arriving together are stored together (group commit): while one group is being
-    stored, the messages that come in wait and form the next, so the database's flush (and the
-    hand-over of the blobs to the threads that write them) is paid once per group instead of
-    once per message. A group's blobs are on disk before its rows are written. Each sender
-    still hears 250 only after his own message is committed, and a message that fails alone
-    answers 451 alone."""
+    stored, the messages that come in wait and form the next, so the database's flush is paid
+    once per group instead of once per message. A group's raw messages and rows are one
+    transaction. Each sender still hears 250 only after his own message is committed, and a
+    message that fails alone answers 451 alone."""
 
     def __init__(self, portal):
         self.portal = portal
@@ -157,26 +156,17 @@ class GroupCommit:
             _settle(future)
 
     async def _store(self, group: list[_Incoming]) -> tuple[list[list[Copy]], list[Stored]]:
-        """The group's blobs, then its rows: on SQLite in one trip to the writer's thread (a trip
-        a statement costs more than the statements when the loop is busy), else from the loop."""
-        store = blob_store(self.portal)
+        """The group's blobs and rows in one transaction: on SQLite in one trip to the writer's
+        thread (a trip a statement costs more than the statements when the loop is busy)."""
+        shas = [blob_id(incoming.raw) for incoming in group]
+        blobs = {sha: incoming.raw for sha, incoming in zip(shas, group)}
+        copies = [[Copy(incoming.parsed, m, sha, len(incoming.raw)) for m in incoming.mailbox_ids]
+                  for incoming, sha in zip(group, shas)]
+        every = [copy for mine in copies for copy in mine]
         writer = thread_writer()
-
-        def copies_of(shas: list[str]) -> list[list[Copy]]:
-            return [[Copy(incoming.parsed, m, sha, len(incoming.raw)) for m in incoming.mailbox_ids]
-                    for incoming, sha in zip(group, shas)]
-
         if writer is None:
-            copies = copies_of(await asyncio.to_thread(store.put_many, [incoming.raw for incoming in group]))
-            return copies, await store_copies([copy for mine in copies for copy in mine])
-        made: list[list[Copy]] = []
-
-        def write_blobs() -> None:
-            made.extend(copies_of(store.put_many([incoming.raw for incoming in group])))
-
-        stored = await writer.run(lambda connection: store_copies_with(connection, [c for mine in made for c in mine]),
-                                  before=write_blobs)
-        return made, stored
+            return copies, await store_copies(every, blobs)
+        return copies, await writer.run(lambda connection: store_copies_with(connection, every, blobs))
 
 
 def _settle(future: asyncio.Future, error: Exception | None = None) -> None:

@@ -1,10 +1,10 @@
 """Tables of the mail system: mailboxes, folders, messages and the delivery of what was sent.
 
-The raw RFC 5322 message is a content-addressed blob on disk (``blob_sha``), stored once and
-shared by every internal recipient; rows hold what lists and searches need.
+The raw RFC 5322 message is a content-addressed blob (``Blob``, by ``blob_sha``), stored once
+and shared by every internal recipient; rows hold what lists and searches need.
 """
 
-from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -104,6 +104,14 @@ class Delivery(Table, tablename="webmail_delivery"):
     next_try_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
     blob_sha = Varchar(length=64, default="")
+
+
+class Blob(Table, tablename="webmail_blob"):
+    """A raw RFC 5322 message by the SHA-256 of its bytes, written in the transaction of the rows
+    that point at it (one flush for a message and its rows), never changed."""
+
+    sha = Varchar(length=64, primary_key=True)
+    data = Bytea()
 
 
 class TrustedImageSender(Table, tablename="webmail_trusted_image_sender"):

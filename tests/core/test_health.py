@@ -196,10 +196,10 @@ async def inbox(user_id: int) -> list[dict]:
                                         & (Message.folder == await folder_id(mailbox["id"], "inbox")))
 
 
-def parsed(app, row) -> email.message.EmailMessage:
-    from plugins.webmail.blobs import blob_store
+async def parsed(app, row) -> email.message.EmailMessage:
+    from plugins.webmail.blobs import read_blob
 
-    return email.message_from_bytes(blob_store(app.state.portal).get(row["blob_sha"]), policy=policy.default)
+    return email.message_from_bytes(await read_blob(app.state.portal, row["blob_sha"]), policy=policy.default)
 
 
 async def test_the_report_is_mailed_to_each_recipient_in_his_language(app, make_user, town):
@@ -216,13 +216,13 @@ async def test_the_report_is_mailed_to_each_recipient_in_his_language(app, make_
     [mine] = await inbox(chinese.id)
     [his] = await inbox(english.id)
     assert mine["subject"].startswith("健康自检报告") and his["subject"].startswith("Health self-check report: ")
-    message = parsed(app, his)
+    message = await parsed(app, his)
     assert message["Auto-Submitted"] == "auto-generated" and message["To"] == f"smith@{DOMAIN}"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "[OK] Database: Reachable" in text and "[Warning] TLS certificate: No certificate" in text
     assert "<table" in html and "Locked usernames and addresses" in html
-    assert "数据库" in parsed(app, mine).get_body(("plain",)).get_content()
+    assert "数据库" in (await parsed(app, mine)).get_body(("plain",)).get_content()
 
 
 async def test_a_retried_job_neither_repeats_nor_remails_the_report(app, make_user, town):
@@ -241,7 +241,7 @@ async def test_a_report_stored_but_not_mailed_is_mailed_on_retry(app, make_user,
                                                     "message": {"en": "fine"}}]))
     await run_report(app.state.portal, {"cycle": "daily:2026-05-04", "recipients": [f"zhang@{DOMAIN}"]})
     [row] = await inbox(user.id)
-    assert "Database: fine" in parsed(app, row).get_body(("plain",)).get_content()
+    assert "Database: fine" in (await parsed(app, row)).get_body(("plain",)).get_content()
 
 
 async def test_a_failing_plugin_check_fails_the_report_but_not_the_job(make_app):

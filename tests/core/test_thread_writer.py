@@ -38,27 +38,13 @@ async def test_work_that_raises_leaves_nothing_and_the_writer_goes_on(writer):
     assert await Unit.count().where(Unit.code == "houlai") == 1
 
 
-async def test_before_runs_first_outside_the_transaction(writer):
-    seen = []
-
-    def before():
-        seen.append("before")
-
+async def test_work_runs_inside_a_transaction_and_its_result_comes_back(writer):
     def work(connection):
-        seen.append(("work", connection.in_transaction))
-        return 1
+        return connection.in_transaction, connection.execute("SELECT count(*) FROM core_unit").fetchone()[0]
 
-    assert await writer.run(work, before=before) == 1
-    assert seen == ["before", ("work", True)]
-
-
-async def test_a_failing_before_writes_nothing(writer):
-    def before():
-        raise OSError("no space left on device")
-
-    with pytest.raises(OSError):
-        await writer.run(_add_unit("meiyou"), before=before)
-    assert await Unit.count().where(Unit.code == "meiyou") == 0
+    in_transaction, units = await writer.run(work)
+    assert in_transaction is True
+    assert units == await Unit.count()
 
 
 async def test_closing_the_engine_closes_the_writer(writer):

@@ -66,7 +66,7 @@ async def test_counts_follow_delivery_reading_actions_and_deletion(app, owner):
     inbox, sent, trash = [await folder_id(box["id"], kind) for kind in ("inbox", "sent", "trash")]
     ids = await deliver(app, box, 4)
     assert (await kept(box["id"]))[inbox] == (4, 4)
-    await store_message(app.state.portal, mail("已发送"), [(box["id"], "sent")], seen=True)  # a Sent copy is read
+    await store_message(mail("已发送"), [(box["id"], "sent")], seen=True)  # a Sent copy is read
     assert (await kept(box["id"]))[sent] == (1, 0)
 
     await mark_seen(box["id"], ids[0])

@@ -5,7 +5,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import read_blob
 from plugins.webmail.tables import Message
 from portal.accounts.services import UnitForm, create_unit
 from portal.api import CurrentUser
@@ -42,7 +42,7 @@ async def test_a_login_from_a_new_place_puts_an_alert_mail_in_the_inbox(client, 
     [row] = await Message.select()
     assert row["subject"] == "Login from a new place: 北京市 海淀区"
     assert row["sender_address"] == f"system@{DOMAIN}"
-    raw = blob_store(app.state.portal).get(row["blob_sha"])
+    raw = await read_blob(app.state.portal, row["blob_sha"])
     mail = message_from_bytes(raw, policy=policy.default)
     assert mail["To"] == f"luohui@{DOMAIN}"
     assert mail["Auto-Submitted"] == "auto-generated"

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from plugins.webmail import sending
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import read_blob
 from plugins.webmail.mime import attachment_bytes, parse_message
 from plugins.webmail.services import apply_action, ensure_mailbox, folder_id, mark_seen
 from plugins.webmail.tables import Delivery, Message, Outgoing
@@ -53,8 +53,8 @@ async def folder_rows(user, kind: str) -> list[dict]:
                                         & (Message.folder == await folder_id(mailbox["id"], kind)))
 
 
-def raw_of(app, row: dict) -> bytes:
-    return blob_store(app.state.portal).get(row["blob_sha"])
+async def raw_of(app, row: dict) -> bytes:
+    return await read_blob(app.state.portal, row["blob_sha"])
 
 
 async def statuses(outgoing_id: int) -> dict[str, str]:
@@ -80,7 +80,7 @@ async def test_compose_and_send_internally_then_delivered_then_opened(client, ap
 
     received = await inbox_of(bob)
     assert len(received) == 1 and received[0]["subject"] == "会议通知" and received[0]["has_attachments"]
-    parsed = parse_message(raw_of(app, received[0]))
+    parsed = parse_message(await raw_of(app, received[0]))
     assert parsed.sender_address == addr(alice) and parsed.sender_name == "Alice"
     assert parsed.message_id.endswith(f"@{DOMAIN}>") and parsed.date is not None
     assert [a.filename for a in parsed.attachments] == ["议程.txt"]
@@ -191,12 +191,12 @@ async def test_bcc_is_not_visible_to_recipients(app, people):
     assert await statuses(outgoing_id) == {addr(bob): "delivered", addr(carol): "delivered", addr(dan): "delivered"}
     for user in (bob, carol, dan):
         (row,) = await inbox_of(user)
-        raw = raw_of(app, row)
+        raw = await raw_of(app, row)
         assert b"Bcc" not in raw and addr(dan).encode() not in raw
         headers = email.message_from_bytes(raw, policy=policy.default)
         assert headers["To"] == addr(bob) and headers["Cc"] == addr(carol)
     (sent,) = await folder_rows(alice, "sent")
-    assert addr(dan).encode() in raw_of(app, sent)  # the sender's copy remembers the Bcc
+    assert addr(dan).encode() in await raw_of(app, sent)  # the sender's copy remembers the Bcc
 
 
 async def test_separate_display_each_recipient_sees_only_himself(app, people, town):
@@ -221,12 +221,12 @@ async def test_separate_display_each_recipient_sees_only_himself(app, people, to
     for copy in copies:
         assert deliveries[copy["delivery_id"]]["recipient"] == copy["owner"]
         assert copy["to_addresses"] == copy["owner"] and copy["cc_addresses"] == ""  # what his list shows
-        raw = raw_of(app, copy)
+        raw = await raw_of(app, copy)
         parsed = parse_message(raw)
         assert [a for _n, a in parsed.to] == [copy["owner"]] and parsed.cc == []
         assert [a for a in to + cc if a.encode() in raw] == [copy["owner"]]  # no one else's address anywhere
     (sent,) = await folder_rows(alice, "sent")
-    parsed = parse_message(raw_of(app, sent))
+    parsed = parse_message(await raw_of(app, sent))
     assert [a for _n, a in parsed.to] == to and [a for _n, a in parsed.cc] == cc
     assert sent["to_addresses"] == ", ".join(to) and sent["cc_addresses"] == ", ".join(cc)
 
@@ -309,7 +309,7 @@ async def test_reply_reply_all_and_forward_prefill(client, app, people):
         to=[addr(people["dan"])], subject=prefill.draft.subject, body=prefill.draft.body,
         source_id=prefill.draft.source_id, carry=prefill.draft.carry))
     (forwarded,) = await inbox_of(people["dan"])
-    parsed = parse_message(raw_of(app, forwarded))
+    parsed = parse_message(await raw_of(app, forwarded))
     assert [a.filename for a in parsed.attachments] == ["报告.pdf"] and "见附件" in parsed.text
     assert outgoing_id
 
@@ -317,7 +317,7 @@ async def test_reply_reply_all_and_forward_prefill(client, app, people):
     await sending.send(app.state.portal, who(alice), sending.Draft(
         to=[addr(people["dan"])], subject=as_attachment.draft.subject, source_id=original["id"], attach_original=True))
     latest = max(await inbox_of(people["dan"]), key=lambda r: r["id"])
-    assert [a.content_type for a in parse_message(raw_of(app, latest)).attachments] == ["message/rfc822"]
+    assert [a.content_type for a in parse_message(await raw_of(app, latest)).attachments] == ["message/rfc822"]
 
 
 async def test_a_draft_saved_while_forwarding_as_attachment_keeps_the_original(app, people):
@@ -346,7 +346,7 @@ async def test_a_draft_saved_while_forwarding_as_attachment_keeps_the_original(a
     await sending.send(portal, who(alice), (await sending.open_draft(portal, who(alice), second)).draft)
     assert await folder_rows(alice, "drafts") == []
     (received,) = await inbox_of(dan)
-    raw = raw_of(app, received)
+    raw = await raw_of(app, received)
     parsed = parse_message(raw)
     assert parsed.subject == "Fwd: 季度报告" and "第二版" in parsed.text
     assert [(a.filename, a.content_type) for a in parsed.attachments] == [("季度报告.eml", "message/rfc822")]

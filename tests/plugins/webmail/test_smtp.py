@@ -7,12 +7,13 @@ from email.policy import SMTP as SMTP_POLICY
 
 import pytest
 
+from plugins.webmail import blobs
+from plugins.webmail.blobs import read_blob
 from plugins.webmail.services import ensure_mailbox, folder_id
 from plugins.webmail.smtp import GroupCommit, start_smtp_server
-from plugins.webmail.tables import Mailbox, Message
+from plugins.webmail.tables import Blob, Mailbox, Message
 from portal.accounts.services import UnitForm, create_unit
 from portal.accounts.tables import User
-from portal.testing import login_as
 
 DOMAIN = "huanghe.gov.example"
 
@@ -92,8 +93,9 @@ async def test_one_blob_for_many_recipients_and_a_copy_each(smtp, town, make_use
     await asyncio.to_thread(_send, smtp, _message(", ".join(addresses)), addresses)
     rows = await Message.select(Message.mailbox, Message.blob_sha)
     assert len(rows) == 3 and len({r["blob_sha"] for r in rows}) == 1
-    blobs = list((app.state.portal.settings.data_dir / "mail" / "blobs").rglob("*"))
-    assert len([b for b in blobs if b.is_file()]) == 1
+    assert await Blob.count() == 1
+    raw = await read_blob(app.state.portal, rows[0]["blob_sha"])
+    assert raw.startswith(b"Return-Path: <sender@example.org>") and f"To: {addresses[0]}".encode() in raw
 
 
 async def test_malformed_gbk_message_is_stored_not_crashed_on(smtp, town, make_user):
@@ -131,18 +133,13 @@ async def test_oversized_data_without_a_declared_size_is_refused_after_data(app,
     assert await Message.count() == 0
 
 
-async def test_storage_failure_answers_451_and_keeps_nothing(smtp, town, make_user, monkeypatch):
-    from plugins.webmail.blobs import BlobStore
-
+async def test_a_raw_message_that_cannot_be_stored_answers_451_and_keeps_nothing(smtp, town, make_user, monkeypatch):
+    """The blob's statement fails (as on a full disk): its rows go with it and the sender hears 451."""
     await make_user("ivy", unit_id=town)
-
-    def disk_full(self, data):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(BlobStore, "put", disk_full)
+    monkeypatch.setattr(blobs, "INSERT_BLOB", "INSERT INTO webmail_no_such_table (sha, data) VALUES ({}, {})")
     code, _ = await asyncio.to_thread(_send_without_size, smtp, _message(f"ivy@{DOMAIN}").as_bytes(policy=SMTP_POLICY), f"ivy@{DOMAIN}")
     assert code == 451
-    assert await Message.count() == 0
+    assert await Message.count() == 0 and await Blob.count() == 0
 
 
 async def test_rows_that_cannot_be_stored_answer_451_and_keep_nothing(smtp, town, make_user):
@@ -159,7 +156,7 @@ async def test_rows_that_cannot_be_stored_answer_451_and_keep_nothing(smtp, town
     finally:
         await asyncio.to_thread(client.close)
     assert code == 451
-    assert await Message.count() == 0
+    assert await Message.count() == 0 and await Blob.count() == 0
 
 
 async def test_a_message_failing_in_a_shared_commit_fails_alone(app, town, make_user):
@@ -174,6 +171,7 @@ async def test_a_message_failing_in_a_shared_commit_fails_alone(app, town, make_
     assert [isinstance(r, Exception) for r in results] == [False, False, True, False]
     rows = await Message.select(Message.mailbox, Message.subject).order_by(Message.mailbox)
     assert [(r["mailbox"], r["subject"]) for r in rows] == [(mailboxes[n], f"一起到 {n}") for n in (0, 1, 3)]
+    assert {r["sha"] for r in await Blob.select(Blob.sha)} == {blobs.blob_id(raws[n]) for n in (0, 1, 3)}
 
 
 async def test_deactivated_accounts_are_refused_at_rcpt(smtp, town, make_user):

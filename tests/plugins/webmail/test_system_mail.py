@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from plugins.webmail import health
-from plugins.webmail.blobs import blob_store
+from plugins.webmail.blobs import read_blob
 from plugins.webmail.services import apply_action, ensure_mailbox, folder_id
 from plugins.webmail.tables import Delivery, Message, Outgoing
 from portal.accounts.services import UnitForm, create_unit
@@ -47,7 +47,7 @@ async def test_local_addresses_and_accounts_get_their_own_copy_in_their_language
     [chinese] = await inbox(people["li"].id)
     [english] = await inbox(people["ann"].id)
     assert (chinese["subject"], english["subject"]) == ("通知", "Notice")
-    raw = message_from_bytes(blob_store(portal).get(english["blob_sha"]), policy=policy.default)
+    raw = message_from_bytes(await read_blob(portal, english["blob_sha"]), policy=policy.default)
     assert raw["To"] == f"ann@{DOMAIN}" and raw["From"].addresses[0].addr_spec == f"postmaster@{DOMAIN}"
     assert raw["Auto-Submitted"] == "auto-generated"
     assert raw.get_body(("plain",)).get_content().strip() == "Body"
