@@ -18,6 +18,7 @@ import email.utils
 import quopri
 import re
 import unicodedata
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
@@ -143,7 +144,7 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
 
 def _undo_surrogates(value: str) -> str:
     """The parser keeps raw 8-bit header bytes as surrogates; decode them as text."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):
         return value
     return decode_bytes(value.encode("utf-8", errors="surrogateescape"))
 
@@ -205,11 +206,27 @@ def decode_header_value(value: str) -> str:
     return _CONTROL.sub("", "".join(out))
 
 
+# Raw header values by lower-cased name, per message: a part is asked for a dozen headers, and
+# each search through its list lower-cased every name again. Parsed messages are not changed.
+_HEADER_INDEX: weakref.WeakKeyDictionary[EmailMessage, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+
+
 def _raw_headers(msg: EmailMessage, name: str) -> list[str]:
+    index = _HEADER_INDEX.get(msg)
+    if index is None:
+        index = _HEADER_INDEX[msg] = _index_headers(msg)
+    return index.get(name, [])
+
+
+def _index_headers(msg: EmailMessage) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
     try:
-        return [str(v) for k, v in msg.raw_items() if isinstance(k, str) and k.lower() == name]
+        for k, v in msg.raw_items():
+            if isinstance(k, str):
+                index.setdefault(k.lower(), []).append(str(v))
     except Exception:  # noqa: BLE001
-        return []
+        return {}
+    return index
 
 
 def _header(msg: EmailMessage, name: str, limit: int | None = None) -> str:
@@ -235,19 +252,30 @@ def _message_ids(msg: EmailMessage, name: str, limit: int, first_only: bool) -> 
     return _CONTROL.sub("", text)[:limit].strip()
 
 
+# A lone address of characters getaddresses takes as plain (no specials, quotes, spaces or
+# controls): it would give it back whole with an empty name, walking it character by character.
+_BARE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+_WHITESPACE = re.compile(r"\s")  # the characters str.isspace() is true for
+
+
+def _address_pairs(raw: str) -> list[tuple[str, str]]:
+    if _BARE_ADDRESS.fullmatch(raw):
+        return [("", raw)]
+    try:
+        return email.utils.getaddresses([raw])
+    except Exception:  # noqa: BLE001
+        return []
+
+
 def _addresses(msg: EmailMessage, name: str) -> list[tuple[str, str]]:
     result: list[tuple[str, str]] = []
     for raw in _raw_headers(msg, name)[:5]:
         raw = re.sub(r"\r?\n(?=[ \t])", "", _undo_surrogates(raw)[:MAX_HEADER_CHARS])
-        try:
-            pairs = email.utils.getaddresses([raw])
-        except Exception:  # noqa: BLE001
-            pairs = []
-        for display, address in pairs[:500]:
+        for display, address in _address_pairs(raw)[:500]:
             address = _CONTROL.sub("", address).strip().strip("<>").strip()
-            if "@" not in address or len(address) > _LIMITS["address"] or any(c.isspace() for c in address):
+            if "@" not in address or len(address) > _LIMITS["address"] or _WHITESPACE.search(address):
                 continue
-            display = " ".join(decode_header_value(display).split()).strip("\"' ")
+            display = " ".join(decode_header_value(display).split()).strip("\"' ") if display else ""
             result.append((display[: _LIMITS["name"]], address))
     return result
 
@@ -320,8 +348,13 @@ def _param(part: EmailMessage, name: str, header: str) -> str:
     raws = _raw_headers(part, header)
     if not raws:
         return ""
+    unfolded = re.sub(r"\r?\n(?=[ \t])", "", _undo_surrogates(raws[0])[:MAX_HEADER_CHARS])
+    # Every name get_param can match (``filename*0*`` too) is a piece of this text: without the
+    # name in it there is nothing to find, and building a Message to learn that is slow.
+    if name not in unfolded.lower():
+        return ""
     holder = email.message.Message()  # compat32: no header parsing beyond the parameters
-    holder[header] = re.sub(r"\r?\n(?=[ \t])", "", _undo_surrogates(raws[0])[:MAX_HEADER_CHARS])
+    holder[header] = unfolded
     value = _safe(lambda: holder.get_param(name, None, header), None)
     if value is None:
         return ""
@@ -451,6 +484,37 @@ def _parse_bytes(raw: bytes) -> EmailMessage:
     return BytesParser(policy=_POLICY).parsebytes(raw)
 
 
+def _parse_single_part(raw: bytes) -> EmailMessage | None:
+    """What :func:`_parse_bytes` gives for a message that is neither multipart nor message/*,
+    or None when this shortcut might differ. The feedparser walks every body line of such a
+    message only to join them again (a third of a parse); here it reads the header block only."""
+    end = _header_block_end(raw)
+    if end < 0:
+        return None
+    head = raw[:end]
+    lowered = head.lower()
+    # Spares multipart and message/* mail a header parse here: the whole parse reads it anyway.
+    if b"multipart" in lowered or b"message/" in lowered:
+        return None
+    msg = _parse_bytes(head)
+    # No payload left proves the feedparser took every line of the block as a header and the
+    # last one as the separator, exactly as it would have in the whole message.
+    if msg.defects or _safe(msg.get_payload, None) != "" or msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    msg.set_payload(raw[end:].decode("ascii", "surrogateescape"))  # as the feedparser stores it
+    return msg
+
+
+def _header_block_end(raw: bytes) -> int:
+    """Where the body starts after the first CRLF CRLF or LF LF; -1 when there is neither."""
+    crlf = raw.find(b"\r\n\r\n")
+    # Bounded: looking for LF LF through a whole CRLF body costs half as much as the header parse.
+    lf = raw.find(b"\n\n", 0, len(raw) if crlf < 0 else crlf)
+    if lf >= 0:
+        return lf + 2
+    return crlf + 4 if crlf >= 0 else -1
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw RFC 5322 bytes. Never raises: broken input gives a best-effort result."""
     try:
@@ -461,8 +525,11 @@ def parse_message(raw: bytes) -> ParsedMessage:
         return _fallback(raw)
 
 
-def _parse(raw: bytes) -> ParsedMessage:
-    msg = _parse_bytes(raw)
+def _parse(raw: bytes, fast: bool = True) -> ParsedMessage:
+    """``fast=False`` always runs the whole feedparser: the tests compare both ways."""
+    msg = _parse_single_part(raw) if fast else None
+    if msg is None:
+        msg = _parse_bytes(raw)
     texts, htmls, found = _analyse(msg)
     html = "\n".join(htmls) if htmls else None
     text = "\n\n".join(t.strip("\n") for t in texts if t.strip()) if texts else ""

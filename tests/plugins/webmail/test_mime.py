@@ -1,6 +1,8 @@
 """plugins.webmail.mime: what the world sends, parsed without ever raising."""
 
 import base64
+import email.message
+import email.utils
 import random
 import time
 from datetime import datetime, timedelta, timezone
@@ -11,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plugins.webmail import mime
 from plugins.webmail.mime import (
     Attachment,
     ParsedMessage,
@@ -451,3 +454,178 @@ def test_fuzz_byte_flips_over_the_whole_corpus():
 def test_base64_helper_used_in_corpus_is_standard():
     # Guard for the corpus generator: encodebytes wraps lines at 76 characters.
     assert max(len(line) for line in base64.encodebytes(bytes(200)).splitlines()) == 76
+
+
+# ------------------------------------------------------------------ the single-part shortcut (MAIL-23)
+# parse_message runs in the SMTP server's event loop for every incoming mail, so a message that
+# is neither multipart nor message/* has only its header block parsed by the feedparser. These
+# tests hold it to the whole feedparser's result, message by message and field by field.
+
+
+def _outcome(raw: bytes, fast: bool):
+    """What mime._parse gives, made comparable: the date's UTC offset too (aware datetimes
+    at the same instant are equal), and the kind of exception when it raises."""
+    try:
+        parsed = mime._parse(raw, fast=fast)
+    except Exception as error:  # noqa: BLE001 - parse_message turns any into its fallback
+        return type(error)
+    return parsed, parsed.date.utcoffset() if parsed.date else None
+
+
+def _assert_fast_path_is_exact(raw: bytes) -> None:
+    assert _outcome(raw, fast=True) == _outcome(raw, fast=False)
+    fast = mime._parse_single_part(raw)
+    if fast is not None:  # the very same message object state, not only the same reading of it
+        assert vars(fast) == vars(mime._parse_bytes(raw))
+
+
+def _base64_body(text: str, charset: str) -> bytes:
+    return base64.encodebytes(text.encode(charset))
+
+
+_PLAIN = b"From: a@example.cn\r\nTo: b@example.cn\r\nSubject: =?utf-8?B?5Lit5paH?=\r\n"
+_SHORTCUT_CASES = {
+    "crlf": _PLAIN + b"\r\nbody\r\nline two\r\n",
+    "bare_lf": _PLAIN.replace(b"\r\n", b"\n") + b"\nbody\nline two\n",
+    "mixed_crlf_and_lf": b"From: a@example.cn\nSubject: x\r\n\r\nbody\nmore\r\n\n",
+    "lf_line_then_crlf_blank": b"Subject: x\n\r\nbody\n\nafter a blank line",
+    "crlf_line_then_lf_blank": b"Subject: x\r\n\nbody\r\n\r\nmore",
+    "carriage_returns_only": b"Subject: x\r\rbody\r",
+    "no_blank_line": b"From: a@example.cn\r\nSubject: x\r\n",
+    "no_blank_line_body_follows": b"From: a@example.cn\r\nthis is the body\r\n\r\nmore body",
+    "line_without_colon_in_headers": b"From: a@example.cn\r\nnot a header\r\nSubject: x\r\n\r\nbody",
+    "line_with_only_a_colon_name": b"From: a@example.cn\r\n:no name\r\nSubject: x\r\n\r\nbody",
+    "body_starts_with_whitespace": b"Subject: x\r\n\r\n  indented\r\n\tand tabbed\r\n",
+    "body_starts_with_blank_lines": b"Subject: x\r\n\r\n\r\n\r\nbody",
+    "folded_headers": b"Subject: a\r\n  folded\r\n\tagain\r\nFrom: a@example.cn\r\n\r\nbody",
+    "first_line_a_continuation": b" folded\r\nSubject: x\r\n\r\nbody",
+    "unix_from_first": b"From nobody Sat Mar  8 12:00:00 2025\r\nSubject: x\r\n\r\nbody",
+    "unix_from_last": b"Subject: x\r\nFrom nobody Sat Mar  8 12:00:00 2025\r\n\r\nbody",
+    "unix_from_in_the_middle": b"Subject: x\r\nFrom nobody\r\nTo: b@example.cn\r\n\r\nbody",
+    "empty_body": _PLAIN + b"\r\n",
+    "empty_body_lf": b"Subject: x\n\n",
+    "blank_line_first": b"\r\n\r\nbody only",
+    "lf_blank_line_first": b"\n\nbody only",
+    "empty": b"",
+    "only_crlf": b"\r\n",
+    "no_headers_at_all": b"just a line of text",
+    "message_rfc822": b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: i@example.cn\r\n\r\ninner body",
+    "message_delivery_status": b"Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\nAction: failed\r\n",
+    "multipart_with_boundary": (
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n"
+    ),
+    "multipart_without_boundary": b"Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nhello\r\n--x--\r\n",
+    "text_first_then_multipart": b"Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx",
+    "8bit_headers": "Subject: 未编码的主题\r\nFrom: 孙九 <s@example.cn>\r\n\r\n正文".encode("gbk"),
+    "8bit_in_body_only": b"Subject: x\r\n\r\n" + "正文 ".encode() + b"\xff\xfe",
+    "gb2312_base64": b"Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    + _base64_body("朱镕基同志的讲话稿", "gbk"),
+    "base64_with_garbage": b"Content-Transfer-Encoding: base64\r\n\r\n5pyJ5pWI!!!\xff\r\n5Lit*5paH\r\n=====\r\nabc",
+    "attachment_only": b"Content-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=",
+    "html_only": b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>\xe4\xbd\xa0\xe5\xa5\xbd</p>",
+    "unknown_charset": b"Content-Type: text/plain; charset=x-unknown\r\n\r\n\xd6\xd0\xce\xc4",
+    "broken_content_type": b"Content-Type: ;;;===\r\n\r\nbody",
+}
+
+
+@pytest.mark.parametrize("raw", [p.read_bytes() for p in CORPUS_FILES], ids=[p.name for p in CORPUS_FILES])
+def test_the_shortcut_reads_the_corpus_as_the_feedparser_does(raw):
+    _assert_fast_path_is_exact(raw)
+
+
+@pytest.mark.parametrize("raw", list(_SHORTCUT_CASES.values()), ids=list(_SHORTCUT_CASES))
+def test_the_shortcut_reads_edge_cases_as_the_feedparser_does(raw):
+    _assert_fast_path_is_exact(raw)
+
+
+def test_the_shortcut_is_taken_only_where_it_is_known_to_be_exact():
+    taken = {name for name, raw in _SHORTCUT_CASES.items() if mime._parse_single_part(raw) is not None}
+    assert {"crlf", "bare_lf", "mixed_crlf_and_lf", "crlf_line_then_lf_blank", "body_starts_with_whitespace",
+            "empty_body", "8bit_headers", "gb2312_base64", "base64_with_garbage", "unix_from_first"} <= taken
+    assert not taken & {"no_blank_line", "no_blank_line_body_follows", "line_without_colon_in_headers",
+                        "unix_from_last", "blank_line_first", "message_rfc822", "message_delivery_status",
+                        "multipart_with_boundary", "multipart_without_boundary"}
+    assert mime._parse_single_part(load("gb2312_plain.eml")) is not None
+    assert mime._parse_single_part(load("utf8_nested.eml")) is None
+
+
+_HEADER_LINES = [
+    b"From: a@example.cn", b'From: "Name" <a@example.cn>', b"To: b@example.cn, =?gbk?B?1tDOxA==?= <c@example.cn>",
+    b"Subject: =?utf-8?B?5Lit5paH?=", b"Subject: \xd6\xd0\xce\xc4", b"Date: Sat, 8 Mar 2025 12:00:00 +0800",
+    b"Content-Type: text/plain; charset=gb2312", b"Content-Type: text/html", b"Content-Type: application/pdf; name=a.pdf",
+    b"Content-Type: multipart/mixed; boundary=b", b"Content-Type: multipart/alternative", b"Content-Type: message/rfc822",
+    b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: quoted-printable",
+    b"Content-Disposition: attachment; filename*0*=utf-8''%E4%B8%AD", b" folded continuation", b"\tfolded",
+    b"From nobody Sat Mar  8 12:00:00 2025", b"no colon here", b":no name", b"X-Empty:", b"",
+]
+_BODY_PIECES = [b"body", b"5Lit5paH", b"--b", b"--b--", b"\xd6\xd0", b"\xff", b"=E4=B8=AD", b" ", b"\t", b"From x", b"Subject: y"]
+_LINE_ENDS = [b"\r\n", b"\n", b"\r", b"\r\n\r\n", b"\n\n"]
+
+
+@st.composite
+def _messages(draw) -> bytes:
+    """A header block of likely and unlikely lines, each with its own line end, a separator
+    that may be missing or odd, and a body of pieces that look like headers or boundaries."""
+    line = st.one_of(st.sampled_from(_HEADER_LINES), st.binary(max_size=30))
+    head = b"".join(draw(line) + draw(st.sampled_from(_LINE_ENDS)) for _ in range(draw(st.integers(0, 8))))
+    separator = draw(st.sampled_from([b"\r\n", b"\n", b"\r", b"", b"\r\n\r\n", b" \r\n"]))
+    body = b"".join(draw(st.lists(st.one_of(st.sampled_from(_BODY_PIECES + _LINE_ENDS), st.binary(max_size=20)), max_size=12)))
+    return head + separator + body
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_messages())
+def test_the_shortcut_reads_generated_messages_as_the_feedparser_does(raw):
+    _assert_fast_path_is_exact(raw)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=400), st.binary(max_size=400))
+def test_the_shortcut_reads_random_bytes_around_a_blank_line_as_the_feedparser_does(head, body):
+    _assert_fast_path_is_exact(head + b"\r\n\r\n" + body)
+    _assert_fast_path_is_exact(head + b"\n\n" + body)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.from_regex(mime._BARE_ADDRESS, fullmatch=True))
+def test_a_bare_address_is_what_getaddresses_makes_of_it(address):
+    assert email.utils.getaddresses([address]) == [("", address)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(alphabet="ab.-@<>\"(),:; \t\r\n\\[]\x0b\u3000中", max_size=40))
+def test_address_pairs_are_those_of_getaddresses(raw):
+    assert mime._address_pairs(raw) == email.utils.getaddresses([raw])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(alphabet="fFiIlLeEnNaAmM*0123=;'\"% \tK\u0130\u212a中", max_size=60))
+def test_a_header_without_the_parameter_name_has_no_such_parameter(value):
+    # _param answers "" at once when the name is not in the lower-cased header; this is what
+    # makes that shortcut exact, RFC 2231 continuations and odd Unicode case included.
+    holder = email.message.Message()
+    holder["content-disposition"] = value
+    for name in ("filename", "name"):
+        if name not in value.lower():
+            try:
+                found = holder.get_param(name, None, "content-disposition")
+            except Exception:  # noqa: BLE001 - _param's _safe makes a failure "" too
+                found = None
+            assert found is None
+
+
+def test_whitespace_is_what_str_isspace_says():
+    assert [c for c in range(0x110000) if chr(c).isspace() != bool(mime._WHITESPACE.match(chr(c)))] == []
+
+
+def test_header_and_parameter_names_in_any_case():
+    raw = (
+        b"FROM: a@example.cn\r\nsUbJeCt: first\r\nSubject: second\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: application/pdf; NAME=\"upper.pdf\"\r\n\r\nx\r\n"
+        b"--b\r\nContent-Disposition: attachment; FileName*0*=utf-8''%E4%B8%AD;\r\n FILENAME*1*=%E6%96%87.txt\r\n\r\nx\r\n"
+        b"--b\r\nContent-Type: application/octet-stream; nam\r\n e=split.bin\r\n\r\nx\r\n--b--\r\n"
+    )
+    msg = parse_message(raw)
+    assert (msg.sender_address, msg.subject) == ("a@example.cn", "first")
+    assert [a.filename for a in msg.attachments] == ["upper.pdf", "中文.txt", "attachment"]
