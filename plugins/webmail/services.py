@@ -19,7 +19,7 @@ from plugins.webmail.mime import ParsedMessage, parse_message
 from plugins.webmail.tables import Delivery, Folder, Mailbox, Message
 from portal.accounts.tables import Unit, User
 from portal.api import CurrentUser
-from portal.db import write_transaction
+from portal.db import read_raw, write_transaction
 
 log = logging.getLogger("portal.webmail")
 SYSTEM_FOLDERS = ("inbox", "drafts", "sent", "trash", "spam")
@@ -125,7 +125,8 @@ async def _active_mailboxes(domain: str, addresses: list[str]) -> dict[str, Reci
     is a unit's mail domain."""
     found: dict[str, Recipient] = {}
     for chunk in in_chunks(addresses, 500):
-        rows = await Mailbox.raw(
+        # The SMTP server asks at every RCPT: read on the loop's own thread (portal.db.read_raw).
+        rows = await read_raw(Mailbox,
             "SELECT m.id, m.owner, m.address, m.used_bytes, m.quota_bytes, m.level FROM webmail_mailbox m "
             "JOIN core_user u ON u.id = m.owner "
             f"WHERE u.active = TRUE AND m.address IN ({_marks(len(chunk))}) "
