@@ -6,11 +6,12 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 
 import pytest
+from aiosmtpd.smtp import SMTP
 
 from plugins.webmail import blobs
 from plugins.webmail.blobs import read_blob
 from plugins.webmail.services import ensure_mailbox, folder_id
-from plugins.webmail.smtp import GroupCommit, start_smtp_server
+from plugins.webmail.smtp import GroupCommit, PortalSMTP, start_smtp_server
 from plugins.webmail.tables import Blob, Mailbox, Message
 from portal.accounts.services import UnitForm, create_unit
 from portal.accounts.tables import User
@@ -192,3 +193,19 @@ async def test_a_new_unit_domain_takes_mail_at_once(smtp, town, make_user):
     await make_user("pei", unit_id=unit)
     assert await asyncio.to_thread(_send, smtp, _message(address), [address]) == {}
     assert await Message.count() == 1
+
+
+@pytest.mark.parametrize("arg", ["<zhang@huanghe.gov.example>", "zhang@huanghe.gov.example SIZE=10240",
+                                 "<a@b.example> SIZE=100 BODY=8BITMIME", "<>", "", "<unclosed@b.example", "<@>",
+                                 '<"quoted local"@b.example>', "<" + "x" * 70 + "@b.example>", "not an address", "<a@[127.0.0.1]>"])
+async def test_addresses_of_mail_from_and_rcpt_to_parse_as_aiosmtpd_parses_them(arg):
+    """PortalSMTP remembers parsed addresses; what it gives must be aiosmtpd's answer, limits included."""
+    class Strict(PortalSMTP):
+        local_part_limit = 64
+
+    class StockStrict(SMTP):
+        local_part_limit = 64
+
+    for ours, stock in ((PortalSMTP(None, hostname="t"), SMTP(None, hostname="t")),
+                        (Strict(None, hostname="t"), StockStrict(None, hostname="t"))):
+        assert ours._getaddr(arg) == ours._getaddr(arg) == stock._getaddr(arg)
