@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 
 from plugins.webmail.blobs import blob_id
 from plugins.webmail.levels import limits_for_mailbox
@@ -172,13 +172,80 @@ class GroupCommit:
 
 
 class PortalSMTP(SMTP):
-    """aiosmtpd's protocol, with the address of MAIL FROM and RCPT TO parsed once per text.
+    """aiosmtpd's protocol, with the address of MAIL FROM and RCPT TO parsed once per text and
+    the message of DATA read in blocks.
 
-    aiosmtpd parses each with the email package's RFC 5322 grammar and defines a class on
-    every call: a tenth of the server's loop time, for addresses that repeat all day."""
+    aiosmtpd parses each address with the email package's RFC 5322 grammar and defines a class
+    on every call, and reads DATA one line at a time (an await, a copy and a list entry for
+    each of a 10 KB message's ~180 lines): together a third of the server's loop time."""
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         return _parsed_address(arg, self.local_part_limit)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if self._decode_data or "DATA" not in self._handle_hooks:
+            return await super().smtp_DATA(arg)  # what the portal never configures: aiosmtpd's own
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return None
+        if not self.envelope.rcpt_tos:
+            return await self.push("503 Error: need RCPT command")
+        if arg:
+            return await self.push("501 Syntax: DATA")
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            content, refusal = await read_data(self._reader, self.data_size_limit, self.line_length_limit)
+        except asyncio.CancelledError:
+            log.info("connection lost during DATA")
+            self._writer.close()
+            raise
+        if refusal:
+            self._set_post_data_state()
+            return await self.push(refusal)
+        self.envelope.content = self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
+        return None
+
+
+DOT_LINE = b".\r\n"
+
+
+async def read_data(reader: asyncio.StreamReader, size_limit: int | None, line_limit: int) -> tuple[bytes, str | None]:
+    """The message of a DATA command, up to the line that is a lone "." (RFC 5321 4.1.1.4),
+    dot-stuffing undone (4.5.2), as aiosmtpd reads it line by line, and its refusal: 552 over
+    ``size_limit`` bytes, 500 for a line over ``line_limit`` (with its CRLF). Refused data is
+    read to its end all the same (and not kept past the limit), so the session goes on.
+
+    ``reader`` gives out a block only up to a ".\r\n" (or up to its own limit): that is the
+    end when a line end comes before it, which the two bytes read before tell."""
+    kept = bytearray()
+    size = 0
+    tail = b"\r\n"  # the DATA command's line end: the first line is a line start too
+    while True:
+        try:
+            block = await reader.readuntil(DOT_LINE)
+        except asyncio.LimitOverrunError as error:  # no ".\r\n" near: take what is there
+            block = await reader.readexactly(error.consumed)
+        except asyncio.IncompleteReadError as error:
+            raise ConnectionResetError("the client left during DATA") from error
+        ends = block.endswith(DOT_LINE) and (block[-5:-3] if len(block) >= 5 else (tail + block)[-5:-3]) == b"\r\n"
+        taken = block[:-3] if ends else block
+        size += len(taken)
+        if not size_limit or size <= size_limit:
+            kept += taken
+        elif kept:
+            kept.clear()  # the rest is read and dropped
+        if ends:
+            break
+        tail = block[-2:] if len(block) >= 2 else (tail + block)[-2:]
+    if size_limit and size > size_limit:
+        return b"", "552 Error: Too much mail data"
+    if any(len(line) + 2 > line_limit for line in kept.split(b"\r\n")):
+        return b"", "500 Line too long (see RFC5321 4.5.3.1.6)"
+    if kept.startswith(b"."):
+        del kept[0]
+    return bytes(kept.replace(b"\r\n.", b"\r\n")), None
 
 
 @lru_cache(maxsize=1024)
