@@ -66,15 +66,22 @@ async def ensure_mailbox(user_id: int) -> dict:
     if mailbox is not None:
         return mailbox
     user = await User.select(User.username, User.email, User.unit).where(User.id == user_id).first()
-    address = await address_for(user)
     async with write_transaction():
-        mailbox = await Mailbox.select().where(Mailbox.owner == user_id).first()
-        if mailbox is None:
-            await Mailbox.insert(Mailbox(owner=user_id, address=address, quota_bytes=await default_quota()))
-            mailbox = await Mailbox.select().where(Mailbox.owner == user_id).first()
-            await Folder.insert(*[Folder(mailbox=mailbox["id"], name=kind, kind=kind, position=n)
-                                  for n, kind in enumerate(SYSTEM_FOLDERS)])
-    return mailbox
+        await _create_mailboxes({user_id: await address_for(user)})
+    return await Mailbox.select().where(Mailbox.owner == user_id).first()
+
+
+async def _create_mailboxes(owners: dict[int, str]) -> None:
+    """Mailboxes with their system folders for the accounts in ``owners`` (id: address) that
+    have none, in the caller's transaction. Another process may be making the same at the same
+    moment (two SMTP workers, a page): the mailbox it made stands and this makes nothing."""
+    quota = await default_quota()
+    created = await Mailbox.insert(*[Mailbox(owner=owner, address=address, quota_bytes=quota)
+                                     for owner, address in owners.items()]).on_conflict(
+        target=Mailbox.owner, action="DO NOTHING").returning(Mailbox.id)
+    if created:
+        await Folder.insert(*[Folder(mailbox=row["id"], name=kind, kind=kind, position=n)
+                              for row in created for n, kind in enumerate(SYSTEM_FOLDERS)])
 
 
 @dataclass(frozen=True)
@@ -151,17 +158,9 @@ async def _provision(addresses: list[str]) -> dict[str, Recipient]:
     if not owners:
         return {}
     async with write_transaction():
-        have = {r["owner"] for r in await Mailbox.select(Mailbox.owner).where(Mailbox.owner.is_in(list(owners)))}
-        quota = await default_quota()
-        new = [Mailbox(owner=owner, address=address, quota_bytes=quota) for owner, address in owners.items() if owner not in have]
-        if new:
-            await Mailbox.insert(*new)
-        rows = await Mailbox.select(Mailbox.id, Mailbox.owner, Mailbox.address, Mailbox.used_bytes, Mailbox.quota_bytes,
-                                    Mailbox.level).where(Mailbox.owner.is_in(list(owners)))
-        created = [r["id"] for r in rows if r["owner"] not in have]
-        if created:
-            await Folder.insert(*[Folder(mailbox=mailbox_id, name=kind, kind=kind, position=n)
-                                  for mailbox_id in created for n, kind in enumerate(SYSTEM_FOLDERS)])
+        await _create_mailboxes(owners)
+    rows = await Mailbox.select(Mailbox.id, Mailbox.owner, Mailbox.address, Mailbox.used_bytes, Mailbox.quota_bytes,
+                                Mailbox.level).where(Mailbox.owner.is_in(list(owners)))
     return {owners[r["owner"]]: _recipient(r) for r in rows}
 
 

@@ -10,9 +10,9 @@ from aiosmtpd.smtp import SMTP
 
 from plugins.webmail import blobs
 from plugins.webmail.blobs import read_blob
-from plugins.webmail.services import ensure_mailbox, folder_id
+from plugins.webmail.services import SYSTEM_FOLDERS, ensure_mailbox, find_recipients, folder_id
 from plugins.webmail.smtp import GroupCommit, PortalSMTP, start_smtp_server
-from plugins.webmail.tables import Blob, Mailbox, Message
+from plugins.webmail.tables import Blob, Folder, Mailbox, Message
 from portal.accounts.services import UnitForm, create_unit
 from portal.accounts.tables import User
 
@@ -209,3 +209,20 @@ async def test_addresses_of_mail_from_and_rcpt_to_parse_as_aiosmtpd_parses_them(
     for ours, stock in ((PortalSMTP(None, hostname="t"), SMTP(None, hostname="t")),
                         (Strict(None, hostname="t"), StockStrict(None, hostname="t"))):
         assert ours._getaddr(arg) == ours._getaddr(arg) == stock._getaddr(arg)
+
+
+async def test_first_mails_to_a_new_account_arriving_at_once_make_one_mailbox(smtp, town, make_user):
+    """Two ``portal smtpd`` processes take the first mails of an account at the same moment:
+    both find its mailbox, made once with its folders (PostgreSQL runs both transactions at once)."""
+    user = await make_user("xin", unit_id=town)
+    address = f"xin@{DOMAIN}"
+    found = await asyncio.gather(*[find_recipients([address]) for _ in range(6)])
+    assert len({f[address].mailbox_id for f in found}) == 1
+    assert await Mailbox.count().where(Mailbox.owner == user.id) == 1
+    assert await Folder.count().where(Folder.mailbox == found[0][address].mailbox_id) == len(SYSTEM_FOLDERS)
+    await asyncio.gather(*[asyncio.to_thread(_send, smtp, _message(address, subject=f"第{n}封"), [address]) for n in range(4)])
+    assert await Message.count().where(Message.mailbox == found[0][address].mailbox_id) == 4
+    # The same from the web: pages of a new account opened at once.
+    other = await make_user("yue", unit_id=town)
+    boxes = await asyncio.gather(*[ensure_mailbox(other.id) for _ in range(4)])
+    assert len({box["id"] for box in boxes}) == 1 and await Mailbox.count().where(Mailbox.owner == other.id) == 1
