@@ -105,7 +105,6 @@ class PortalSQLiteEngine(SQLiteEngine):
                                                            self.connection_kwargs.get("timeout", 30))
         return self.__dict__["_thread_writer"]
 
-
     def loop_reader(self) -> LoopReader:
         """The engine's :class:`LoopReader`, opened on first use."""
         if "_loop_reader" not in self.__dict__:

@@ -32,10 +32,10 @@ def blob_statements(blobs: dict[str, bytes]) -> Iterator[tuple[str, list]]:
 async def store_blobs(items: list[bytes]) -> list[str]:
     """Store ``items`` in the current transaction (the caller's, which also writes the rows
     that point at them); their ids in the same order."""
-    blobs = {blob_id(data): data for data in items}
-    for sql, values in blob_statements(blobs):
+    ids = [blob_id(data) for data in items]
+    for sql, values in blob_statements(dict(zip(ids, items))):
         await Blob.raw(sql, *values)
-    return [blob_id(data) for data in items]
+    return ids
 
 
 async def read_blob(portal, sha: str) -> bytes:

@@ -23,7 +23,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 
-from plugins.webmail.blobs import blob_id, read_blob, store_blobs
+from plugins.webmail.blobs import read_blob, store_blobs
 from plugins.webmail.levels import BUILT_IN, Limits, limits_for_mailbox, room_for
 from plugins.webmail.mime import attachment_bytes, decode_header_value, parse_message, safe_filename
 from plugins.webmail.services import (
@@ -304,17 +304,17 @@ async def send(portal, user, draft: Draft) -> int:
     else:
         shared = addressed(content, to=draft.to, cc=draft.cc)
         copies = {r: shared for r in recipients}
-    sent_sha, shas = blob_id(sent_copy), {r: blob_id(copy) for r, copy in copies.items()}
     found = await find_recipients([r for r in recipients if _domain(r) in domains])
     # A recipient whose service level has no room left gets nothing; his delivery says why (MAIL-12).
     full = {r for r, recipient in found.items() if not recipient.has_room(len(copies[r]))}
 
     everyone_to, everyone_cc = ", ".join(draft.to), ", ".join(draft.cc)
     async with write_transaction():
-        # Every copy's blob, for the recipients' rows now or for the relay later, with the Sent copy.
-        await store_blobs([*dict.fromkeys(copies.values())])
+        # The Sent copy's blob and every recipient's, for his rows now or for the relay later.
+        sent_sha, *copy_shas = await store_blobs([sent_copy, *copies.values()])
+        shas = dict(zip(copies, copy_shas))
         stored = await store_copies([Copy(parsed, mailbox["id"], sent_sha, len(sent_copy), "sent", seen=True,
-                                          to=everyone_to, cc=everyone_cc)], {sent_sha: sent_copy})
+                                          to=everyone_to, cc=everyone_cc)])
         rows = await Outgoing.insert(Outgoing(mailbox=mailbox["id"], sent_copy=stored[0].message_id,
                                               separate_display=draft.separate_display)).returning(Outgoing.id)
         outgoing_id = rows[0]["id"]

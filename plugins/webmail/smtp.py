@@ -283,7 +283,7 @@ async def start_smtp_server(portal, host: str, port: int, *, reuse_port: bool = 
     # uploaded (MAIL-21), and each handshake gets the certificate current then.
     return await loop.create_server(
         lambda: PortalSMTP(handler, hostname=hostname, data_size_limit=limit, enable_SMTPUTF8=True, decode_data=False,
-                     timeout=60, tls_context=portal.tls_context()),
+                           timeout=60, tls_context=portal.tls_context()),
         host=host, port=port, reuse_port=reuse_port or None,
     )
 
