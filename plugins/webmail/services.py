@@ -74,11 +74,12 @@ async def ensure_mailbox(user_id: int) -> dict:
 async def _create_mailboxes(owners: dict[int, str]) -> None:
     """Mailboxes with their system folders for the accounts in ``owners`` (id: address) that
     have none, in the caller's transaction. Another process may be making the same at the same
-    moment (two SMTP workers, a page): the mailbox it made stands and this makes nothing."""
+    moment (two SMTP workers, a page): the mailbox it made stands and this makes nothing. No
+    conflict target: PostgreSQL may meet the other's row on the address index first."""
     quota = await default_quota()
     created = await Mailbox.insert(*[Mailbox(owner=owner, address=address, quota_bytes=quota)
                                      for owner, address in owners.items()]).on_conflict(
-        target=Mailbox.owner, action="DO NOTHING").returning(Mailbox.id)
+        action="DO NOTHING").returning(Mailbox.id)
     if created:
         await Folder.insert(*[Folder(mailbox=row["id"], name=kind, kind=kind, position=n)
                               for row in created for n, kind in enumerate(SYSTEM_FOLDERS)])
